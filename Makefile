@@ -1,0 +1,58 @@
+# Entry points for contributors and CI. `make test` alone works on a fresh
+# Debian 12 machine: it installs missing packages, builds and runs every test.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+CTEST_FLAGS ?= --output-on-failure --timeout 600
+
+.PHONY: all deps configure build test unit itest asan format format-check run stop bench clean
+
+all: build
+
+deps:
+	tools/deps/install.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja $(CMAKE_FLAGS)
+
+configure: deps $(BUILD)/build.ninja
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	cd $(BUILD) && ctest $(CTEST_FLAGS) -j$(JOBS)
+
+unit: build
+	cd $(BUILD) && ctest $(CTEST_FLAGS) -L unit -j$(JOBS)
+
+itest: build
+	cd $(BUILD) && ctest $(CTEST_FLAGS) -L integration -j$(JOBS)
+
+asan: deps
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DAETHER_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_FLAGS)
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest $(CTEST_FLAGS) -j$(JOBS)
+
+FORMAT_FILES = $(shell git ls-files '*.cpp' '*.hpp' '*.h' '*.cc')
+
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# The whole platform on this machine: nats-server, PostgreSQL, Redis and the
+# OTLP sink under .state/, then the services.
+run: build
+	$(BUILD)/tools/devstack/aether-devstack up --state-dir .state
+
+stop:
+	$(BUILD)/tools/devstack/aether-devstack down --state-dir .state
+
+bench: build
+	$(BUILD)/bench/bus/aether-bench-bus
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -40,6 +40,14 @@ struct SpanContext {
 [[nodiscard]] std::optional<SpanContext> parse_traceparent(std::string_view value);
 [[nodiscard]] std::string format_traceparent(const SpanContext& ctx);
 
+// Lowercase hex of a span id (e.g. a RecordedSpan's parent_span_id).
+[[nodiscard]] std::string to_hex(const SpanId& id);
+
+// tracestate is passed through opaquely, but bounded: printable ASCII only
+// (otherwise dropped), at most 32 list members and 512 characters (members
+// beyond are dropped from the right). Used by inject() and extract().
+[[nodiscard]] std::string bound_tracestate(std::string_view value);
+
 // Propagation through any header carrier (NATS headers, HTTP headers).
 using HeaderGetter = std::function<std::optional<std::string>(std::string_view name)>;
 using HeaderSetter = std::function<void(std::string_view name, std::string_view value)>;

@@ -1,0 +1,71 @@
+// A real nats-server (with JetStream) on a loopback port, for tests, benchmarks
+// and `make run`.
+//
+// start() picks free ports (client and HTTP monitor) unless configured, runs
+// `nats-server -js -sd <state>/jetstream -a 127.0.0.1 -p PORT -m MONPORT` with
+// its log in <state>/nats-server.log, and returns once the monitor's /healthz
+// answers ok (JetStream included). The destructor stops the server and removes
+// a temporary state dir, unless Options::detach is set. restart() keeps both
+// ports and the JetStream store, so persisted streams survive it.
+//
+// Movable, not copyable; one owner thread at a time.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include "aether/devstack/error.hpp"
+#include "aether/devstack/process.hpp"
+#include "aether/devstack/state_dir.hpp"
+
+namespace aether::devstack {
+
+struct NatsServerOptions {
+  std::string state_dir;  // empty: a fresh temporary directory, removed on destruction
+  int port = 0;           // client port; 0 picks a free one
+  bool jetstream = true;
+  int monitor_port = 0;  // HTTP monitor port; 0 picks a free one
+  bool detach = false;   // keep running (and keep the state dir) after destruction
+  std::chrono::milliseconds start_timeout{30'000};
+  std::string binary;  // empty: nats-server from PATH or /usr/sbin
+};
+
+class NatsServer {
+ public:
+  using Options = NatsServerOptions;
+
+  [[nodiscard]] static Result<NatsServer> start(Options options = {});
+
+  NatsServer(NatsServer&&) noexcept = default;
+  NatsServer& operator=(NatsServer&&) noexcept = default;
+  ~NatsServer() = default;  // members stop the process, then remove the dir
+
+  [[nodiscard]] std::string url() const;  // nats://127.0.0.1:PORT
+  [[nodiscard]] int port() const { return port_; }
+  [[nodiscard]] int monitor_port() const { return monitor_port_; }
+  [[nodiscard]] std::string monitor_url() const;  // http://127.0.0.1:MONPORT
+  [[nodiscard]] pid_t pid() const { return process_.pid(); }
+  [[nodiscard]] const std::filesystem::path& state_dir() const { return dir_.path(); }
+  [[nodiscard]] std::filesystem::path log_file() const;
+  [[nodiscard]] bool running() { return process_.running(); }
+
+  [[nodiscard]] Result<void> stop();
+  // Stops (if running) and starts again on the same ports and store dir.
+  [[nodiscard]] Result<void> restart();
+
+ private:
+  NatsServer() = default;
+  [[nodiscard]] Result<void> launch_process();
+
+  Options options_;
+  std::string binary_;
+  int port_ = 0;
+  int monitor_port_ = 0;
+  StateDir dir_;  // declared before process_: destroyed after it
+  ChildProcess process_;
+};
+
+}  // namespace aether::devstack

@@ -1,0 +1,36 @@
+// Shared start-up steps of every launcher (private to the library).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "aether/devstack/error.hpp"
+#include "aether/devstack/process.hpp"
+
+namespace aether::devstack::detail {
+
+// How many times a launcher picks a new free port when the one it picked was
+// taken by someone else between free_port() and the server's bind().
+inline constexpr int kPortAttempts = 3;
+
+// The first executable among `candidates` (absolute paths, or names looked up
+// in PATH, /usr/sbin, /usr/bin, /usr/local/bin), else kNotFound naming `option`.
+[[nodiscard]] Result<std::string> find_program(const std::vector<std::string>& candidates,
+                                               const std::string& option);
+
+// Spawns `spec` and polls `ready` until it returns true. Fails with the tail of
+// the server's log when it exits first (kStartFailed) or the bound passes
+// (kTimeout); the child is stopped in both cases.
+[[nodiscard]] Result<ChildProcess> launch(const std::string& what, ProcessSpec spec,
+                                          std::chrono::milliseconds timeout,
+                                          const std::function<bool()>& ready);
+
+// True when a launch failed because the port was taken.
+[[nodiscard]] bool is_port_conflict(const Error& error);
+
+// A port to use: `configured` when non-zero, else a fresh free port.
+[[nodiscard]] Result<int> pick_port(int configured);
+
+}  // namespace aether::devstack::detail

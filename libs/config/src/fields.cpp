@@ -1,0 +1,282 @@
+// Parsing, formatting and built-in rules of the typed fields.
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <limits>
+
+#include "aether/config/config.hpp"
+#include "aether/config/url.hpp"
+
+namespace aether::config {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) s.remove_suffix(1);
+  return s;
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view sep) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += sep;
+    out += item;
+  }
+  return out;
+}
+
+// Leading decimal digits of s as an unsigned number; returns digits consumed (0 = none or
+// overflow).
+std::size_t leading_number(std::string_view s, std::uint64_t& out) {
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (ec != std::errc{}) return 0;
+  return static_cast<std::size_t>(ptr - s.data());
+}
+
+bool checked_mul_add(std::uint64_t a, std::uint64_t b, std::uint64_t& acc) {
+  std::uint64_t product = 0;
+  if (__builtin_mul_overflow(a, b, &product)) return false;
+  return !__builtin_add_overflow(acc, product, &acc);
+}
+
+}  // namespace
+
+// --- string ---------------------------------------------------------------
+
+std::optional<std::string> StringField::parse(std::string_view raw, std::string& out) const {
+  out = std::string(raw);
+  return std::nullopt;
+}
+
+StringField& StringField::non_empty() {
+  return check([](const std::string& v) -> std::optional<std::string> {
+    if (v.empty()) return "must not be empty";
+    return std::nullopt;
+  });
+}
+
+StringField& StringField::url(std::vector<std::string> schemes) {
+  return check(
+      [schemes = std::move(schemes)](const std::string& v) { return url_problem(v, schemes); });
+}
+
+// --- integer --------------------------------------------------------------
+
+std::optional<std::string> IntField::parse(std::string_view raw, std::int64_t& out) const {
+  const char* end = raw.data() + raw.size();
+  auto [ptr, ec] = std::from_chars(raw.data(), end, out);
+  if (raw.empty() || ptr != end || ec == std::errc::invalid_argument) {
+    return "must be an integer";
+  }
+  if (ec == std::errc::result_out_of_range) return "must be a 64-bit integer";
+  return std::nullopt;
+}
+
+std::string IntField::format(const std::int64_t& v) const { return std::to_string(v); }
+
+IntField& IntField::range(std::int64_t min, std::int64_t max) {
+  return check([min, max](const std::int64_t& v) -> std::optional<std::string> {
+    if (v < min || v > max) {
+      return "must be between " + std::to_string(min) + " and " + std::to_string(max);
+    }
+    return std::nullopt;
+  });
+}
+
+// --- boolean --------------------------------------------------------------
+
+std::optional<std::string> BoolField::parse(std::string_view raw, bool& out) const {
+  const std::string v = lower(raw);
+  if (v == "true" || v == "1" || v == "yes" || v == "on") {
+    out = true;
+  } else if (v == "false" || v == "0" || v == "no" || v == "off") {
+    out = false;
+  } else {
+    return "must be one of true, false, 1, 0, yes, no, on, off";
+  }
+  return std::nullopt;
+}
+
+// --- duration -------------------------------------------------------------
+
+std::optional<std::string> DurationField::parse(std::string_view raw, Duration& out) const {
+  static constexpr const char* kRule =
+      "must be a duration such as 500ms, 5s, 2m, 1h or 1m30s (units ms, s, m, h)";
+  if (raw == "0") {
+    out = Duration::zero();
+    return std::nullopt;
+  }
+  if (raw.empty()) return kRule;
+  std::uint64_t total_ms = 0;
+  while (!raw.empty()) {
+    std::uint64_t n = 0;
+    const std::size_t digits = leading_number(raw, n);
+    if (digits == 0) return kRule;
+    raw.remove_prefix(digits);
+    std::uint64_t unit_ms = 0;
+    if (raw.starts_with("ms")) {
+      unit_ms = 1;
+      raw.remove_prefix(2);
+    } else if (raw.starts_with("s")) {
+      unit_ms = 1000;
+      raw.remove_prefix(1);
+    } else if (raw.starts_with("m")) {
+      unit_ms = 60'000;
+      raw.remove_prefix(1);
+    } else if (raw.starts_with("h")) {
+      unit_ms = 3'600'000;
+      raw.remove_prefix(1);
+    } else {
+      return kRule;
+    }
+    if (!checked_mul_add(n, unit_ms, total_ms) ||
+        total_ms > static_cast<std::uint64_t>(std::numeric_limits<Duration::rep>::max())) {
+      return "is too long a duration";
+    }
+  }
+  out = Duration(static_cast<Duration::rep>(total_ms));
+  return std::nullopt;
+}
+
+std::string DurationField::format(const Duration& v) const {
+  const auto ms = v.count();
+  if (ms == 0) return "0s";
+  if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+DurationField& DurationField::range(Duration min, Duration max) {
+  return check([this, min, max](const Duration& v) -> std::optional<std::string> {
+    if (v < min || v > max) return "must be between " + format(min) + " and " + format(max);
+    return std::nullopt;
+  });
+}
+
+// --- size -----------------------------------------------------------------
+
+std::optional<std::string> SizeField::parse(std::string_view raw, std::uint64_t& out) const {
+  static constexpr const char* kRule =
+      "must be a size such as 4096, 512KiB, 64MiB or 1GiB (units B, KB, MB, GB, TB, KiB, MiB, "
+      "GiB, TiB)";
+  std::uint64_t n = 0;
+  const std::size_t digits = leading_number(raw, n);
+  if (digits == 0)
+    return raw.empty() || !std::isdigit(static_cast<unsigned char>(raw[0])) ? kRule
+                                                                            : "is too large a size";
+  const std::string unit(raw.substr(digits));
+  struct Unit {
+    const char* name;
+    std::uint64_t factor;
+  };
+  static constexpr Unit kUnits[] = {
+      {"", 1},
+      {"B", 1},
+      {"KB", 1000},
+      {"MB", 1000'000},
+      {"GB", 1000'000'000},
+      {"TB", 1000'000'000'000},
+      {"KiB", kKiB},
+      {"MiB", kMiB},
+      {"GiB", kGiB},
+      {"TiB", 1024 * kGiB},
+  };
+  for (const auto& u : kUnits) {
+    if (unit == u.name) {
+      std::uint64_t total = 0;
+      if (!checked_mul_add(n, u.factor, total)) return "is too large a size";
+      out = total;
+      return std::nullopt;
+    }
+  }
+  return kRule;
+}
+
+std::string SizeField::format(const std::uint64_t& v) const {
+  if (v != 0) {
+    for (const auto& [factor, name] : {std::pair{1024 * kGiB, "TiB"}, std::pair{kGiB, "GiB"},
+                                       std::pair{kMiB, "MiB"}, std::pair{kKiB, "KiB"}}) {
+      if (v % factor == 0) return std::to_string(v / factor) + name;
+    }
+  }
+  return std::to_string(v) + "B";
+}
+
+SizeField& SizeField::range(std::uint64_t min, std::uint64_t max) {
+  return check([this, min, max](const std::uint64_t& v) -> std::optional<std::string> {
+    if (v < min || v > max) return "must be between " + format(min) + " and " + format(max);
+    return std::nullopt;
+  });
+}
+
+// --- list -----------------------------------------------------------------
+
+std::optional<std::string> ListField::parse(std::string_view raw,
+                                            std::vector<std::string>& out) const {
+  out.clear();
+  if (trim(raw).empty()) return std::nullopt;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = raw.find(',', start);
+    std::string_view item =
+        trim(raw.substr(start, comma == std::string_view::npos ? raw.npos : comma - start));
+    if (item.empty()) {
+      return "item " + std::to_string(out.size() + 1) + " is empty (comma-separated list)";
+    }
+    out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return std::nullopt;
+}
+
+std::string ListField::format(const std::vector<std::string>& v) const { return join(v, ","); }
+
+ListField& ListField::non_empty() {
+  return check([](const std::vector<std::string>& v) -> std::optional<std::string> {
+    if (v.empty()) return "must list at least one item";
+    return std::nullopt;
+  });
+}
+
+ListField& ListField::url(std::vector<std::string> schemes) {
+  return check([schemes = std::move(schemes)](
+                   const std::vector<std::string>& v) -> std::optional<std::string> {
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (auto problem = url_problem(v[i], schemes)) {
+        return "item " + std::to_string(i + 1) + " " + *problem;
+      }
+    }
+    return std::nullopt;
+  });
+}
+
+// --- choice ---------------------------------------------------------------
+
+ChoiceField::ChoiceField(std::string name, std::string def, std::vector<std::string> choices,
+                         std::string description)
+    : BasicField(std::move(name), std::move(def), std::move(description)),
+      choices_(std::move(choices)) {
+  // The default goes through the same check on load(), so a bad default is reported.
+  check([this](const std::string& v) -> std::optional<std::string> {
+    if (std::find(choices_.begin(), choices_.end(), v) != choices_.end()) return std::nullopt;
+    return "must be one of " + join(choices_, ", ");
+  });
+}
+
+std::string ChoiceField::type_name() const { return "one of " + join(choices_, "|"); }
+
+std::optional<std::string> ChoiceField::parse(std::string_view raw, std::string& out) const {
+  out = std::string(raw);
+  return std::nullopt;
+}
+
+}  // namespace aether::config

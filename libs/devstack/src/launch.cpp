@@ -75,6 +75,44 @@ Result<ChildProcess> launch(const std::string& what, ProcessSpec spec,
                                         log_file.string() + ":\n" + log_tail(log_file));
 }
 
+Result<void> run_to_completion(const std::string& what, ProcessSpec spec,
+                               std::chrono::milliseconds timeout) {
+  const auto log_file = spec.log_file;
+  auto child = ChildProcess::spawn(std::move(spec));
+  if (!child) return std::unexpected(child.error());
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (child->running()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      (void)child->stop();
+      return make_error(Errc::kTimeout,
+                        what + " did not finish within " + std::to_string(timeout.count()) +
+                            " ms; last lines of " + log_file.string() + ":\n" + log_tail(log_file));
+    }
+    std::this_thread::sleep_for(kReadyPoll);
+  }
+  if (!child->exited_successfully()) {
+    return make_error(Errc::kStartFailed, what + " " + child->exit_description().value_or("") +
+                                              "; last lines of " + log_file.string() + ":\n" +
+                                              log_tail(log_file));
+  }
+  return {};
+}
+
+std::string url_encode(const std::string& text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0x0F];
+    }
+  }
+  return out;
+}
+
 bool is_port_conflict(const Error& error) {
   return to_lower(error.message).find("address already in use") != std::string::npos;
 }

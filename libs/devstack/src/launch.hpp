@@ -27,6 +27,14 @@ inline constexpr int kPortAttempts = 3;
                                           std::chrono::milliseconds timeout,
                                           const std::function<bool()>& ready);
 
+// Runs `spec` to completion (e.g. initdb) within `timeout`; fails with the
+// tail of its log when it exits non-zero or takes too long.
+[[nodiscard]] Result<void> run_to_completion(const std::string& what, ProcessSpec spec,
+                                             std::chrono::milliseconds timeout);
+
+// Percent-encodes everything but RFC 3986 unreserved characters (for URLs).
+[[nodiscard]] std::string url_encode(const std::string& text);
+
 // True when a launch failed because the port was taken.
 [[nodiscard]] bool is_port_conflict(const Error& error);
 

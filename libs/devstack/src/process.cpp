@@ -53,40 +53,72 @@ Result<UserIds> resolve_user(const std::string& name) {
   return ids;
 }
 
-[[noreturn]] void child_fail(int err_fd, int err) {
-  (void)!write(err_fd, &err, sizeof err);
+// What the child was doing when it failed, reported with errno.
+enum ChildStep : int {
+  kStepSession,
+  kStepRedirect,
+  kStepUser,
+  kStepParentDeath,
+  kStepChdir,
+  kStepExec
+};
+
+const char* step_text(int step) {
+  switch (step) {
+    case kStepSession:
+      return "setsid";
+    case kStepRedirect:
+      return "redirecting stdio";
+    case kStepUser:
+      return "switching OS user";
+    case kStepParentDeath:
+      return "prctl(PR_SET_PDEATHSIG)";
+    case kStepChdir:
+      return "chdir to working_dir";
+    default:
+      return "exec";
+  }
+}
+
+[[noreturn]] void child_fail(int err_fd, int step, int err) {
+  int report[2] = {step, err};
+  (void)!write(err_fd, report, sizeof report);
   _exit(127);
 }
 
 // Runs in the forked child: only async-signal-safe calls until exec.
 [[noreturn]] void exec_child(const ProcessSpec& spec, char* const* argv, int log_fd, int err_fd,
                              const std::optional<UserIds>& user, pid_t parent) {
-  auto fail = [err_fd](int err) { child_fail(err_fd, err); };
-  if (setsid() < 0) fail(errno);
+  auto fail = [err_fd](int step, int err) { child_fail(err_fd, step, err); };
+  if (setsid() < 0) fail(kStepSession, errno);
   int null_fd = open("/dev/null", O_RDONLY);
-  if (null_fd < 0) fail(errno);
-  if (dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0) fail(errno);
+  if (null_fd < 0) fail(kStepRedirect, errno);
+  if (dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0) {
+    fail(kStepRedirect, errno);
+  }
   // Inherited descriptors (a caller's pipe, sockets) would keep a reader of
   // our caller's output waiting for as long as the server runs.
   if (err_fd > 3) close_range(3, err_fd - 1, 0);
   close_range(err_fd + 1, ~0U, 0);
   if (user) {
-    if (setgroups(user->groups.size(), user->groups.data()) < 0) fail(errno);
-    if (setgid(user->gid) < 0) fail(errno);
-    if (setuid(user->uid) < 0) fail(errno);
+    if (setgroups(user->groups.size(), user->groups.data()) < 0) fail(kStepUser, errno);
+    if (setgid(user->gid) < 0) fail(kStepUser, errno);
+    if (setuid(user->uid) < 0) fail(kStepUser, errno);
   }
   // After setuid: changing credentials clears the parent-death signal.
   if (spec.kill_with_parent) {
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail(errno);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) fail(kStepParentDeath, errno);
     if (getppid() != parent) _exit(126);
   }
-  if (!spec.working_dir.empty() && chdir(spec.working_dir.c_str()) < 0) fail(errno);
+  if (!spec.working_dir.empty() && chdir(spec.working_dir.c_str()) < 0) {
+    fail(kStepChdir, errno);
+  }
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
   execv(argv[0], argv);
-  child_fail(err_fd, errno);
+  child_fail(err_fd, kStepExec, errno);
 }
 
 }  // namespace
@@ -130,16 +162,21 @@ Result<ChildProcess> ChildProcess::spawn(ProcessSpec spec) {
     close(err_pipe[0]);
     return make_error(Errc::kSpawn, "fork: " + errno_text(fork_errno));
   }
-  int child_errno = 0;
+  int report[2] = {0, 0};  // step, errno
   ssize_t n;
   do {
-    n = read(err_pipe[0], &child_errno, sizeof child_errno);
+    n = read(err_pipe[0], report, sizeof report);
   } while (n < 0 && errno == EINTR);
   close(err_pipe[0]);
   if (n > 0) {
     int status = 0;
     waitpid(pid, &status, 0);
-    return make_error(Errc::kSpawn, "cannot start '" + program + "': " + errno_text(child_errno));
+    std::string as_user = spec.run_as_user.empty() ? "" : " as OS user " + spec.run_as_user;
+    std::string where =
+        report[0] == kStepChdir ? " (" + spec.working_dir.string() + ")" : std::string();
+    return make_error(Errc::kSpawn, "cannot start '" + program + "'" + as_user + ": " +
+                                        step_text(report[0]) + where +
+                                        " failed: " + errno_text(report[1]));
   }
 
   ChildProcess child;
@@ -166,7 +203,8 @@ ChildProcess::ChildProcess(ChildProcess&& other) noexcept
     : spec_(std::move(other.spec_)),
       pid_(std::exchange(other.pid_, -1)),
       detached_(other.detached_),
-      exit_description_(std::move(other.exit_description_)) {}
+      exit_description_(std::move(other.exit_description_)),
+      exited_ok_(other.exited_ok_) {}
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
   if (this != &other) {
@@ -175,6 +213,7 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
     pid_ = std::exchange(other.pid_, -1);
     detached_ = other.detached_;
     exit_description_ = std::move(other.exit_description_);
+    exited_ok_ = other.exited_ok_;
   }
   return *this;
 }
@@ -188,6 +227,7 @@ void ChildProcess::reap_if_exited(bool block) {
   } while (r < 0 && errno == EINTR);
   if (r == pid_) {
     exit_description_ = describe_status(status);
+    exited_ok_ = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   } else if (r < 0 && errno == ECHILD && !pid_alive(pid_)) {
     // Not our child (e.g. inherited across exec); it is gone all the same.
     exit_description_ = "exited";

@@ -59,6 +59,8 @@ class ChildProcess {
   [[nodiscard]] bool running();
   // "exited with status N" / "killed by signal N" once it has exited.
   [[nodiscard]] std::optional<std::string> exit_description() const { return exit_description_; }
+  // True once it has exited with status 0.
+  [[nodiscard]] bool exited_successfully() const { return exited_ok_; }
 
   // Sends spec.stop_signal, waits up to `grace`, then SIGKILLs the process
   // group. Idempotent; removes the pid file.
@@ -75,6 +77,7 @@ class ChildProcess {
   pid_t pid_ = -1;
   bool detached_ = false;
   std::optional<std::string> exit_description_;
+  bool exited_ok_ = false;
 };
 
 // True when `pid` names a live process (a zombie counts as gone).

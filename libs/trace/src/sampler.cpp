@@ -19,7 +19,8 @@ bool ratio_sample(double ratio, const TraceId& trace_id) {
   std::uint64_t value = 0;
   for (std::size_t i = 9; i < 16; ++i) value = (value << 8) | trace_id[i];
   constexpr double kRange = 72057594037927936.0;  // 2^56
-  return static_cast<double>(value) < std::floor(ratio * kRange);
+  // Compare as integers: a 56-bit value does not always fit a double exactly.
+  return value < static_cast<std::uint64_t>(std::floor(ratio * kRange));
 }
 
 }  // namespace

@@ -1,0 +1,204 @@
+#include "aether/bus/connection.hpp"
+
+#include <spdlog/spdlog.h>
+#include <aether/trace/trace.hpp>
+
+#include <string>
+
+#include "connection_state.hpp"
+#include "status.hpp"
+
+namespace aether::bus {
+namespace {
+
+// Owned by cnats' callbacks: freed by the closed callback, which cnats calls
+// last, once, on its connection-event thread.
+struct EventLog {
+  std::string name;
+};
+
+void on_disconnected(natsConnection* nc, void* closure) noexcept {
+  const char* err = nullptr;
+  natsConnection_GetLastError(nc, &err);
+  spdlog::warn("nats connection '{}' disconnected: {}", static_cast<EventLog*>(closure)->name,
+               err != nullptr && *err != '\0' ? err : "connection lost");
+}
+
+void on_reconnected(natsConnection* nc, void* closure) noexcept {
+  char url[256] = {0};
+  natsConnection_GetConnectedUrl(nc, url, sizeof(url));
+  spdlog::info("nats connection '{}' reconnected to {}", static_cast<EventLog*>(closure)->name,
+               url);
+}
+
+void on_closed(natsConnection*, void* closure) noexcept {
+  auto* log = static_cast<EventLog*>(closure);
+  spdlog::info("nats connection '{}' closed", log->name);
+  delete log;
+}
+
+void on_async_error(natsConnection*, natsSubscription* sub, natsStatus err,
+                    void* closure) noexcept {
+  const char* subject = sub != nullptr ? natsSubscription_GetSubject(sub) : nullptr;
+  spdlog::error("nats connection '{}' async error on '{}': {}",
+                static_cast<EventLog*>(closure)->name, subject != nullptr ? subject : "-",
+                natsStatus_GetText(err));
+}
+
+Result<void> check(natsStatus s, std::string_view what) {
+  if (s != NATS_OK) return detail::fail_status(s, what);
+  return {};
+}
+
+}  // namespace
+
+namespace detail {
+
+Result<MsgPtr> make_msg(std::string_view subject, const char* reply, std::string_view data,
+                        const Headers& headers) {
+  if (subject.empty()) return fail(Errc::kInvalidArgument, "subject must not be empty");
+  natsMsg* raw = nullptr;
+  natsStatus s = natsMsg_Create(&raw, std::string(subject).c_str(), reply, data.data(),
+                                static_cast<int>(data.size()));
+  MsgPtr msg(raw);
+  if (s != NATS_OK) return fail_status(s, "creating message for " + std::string(subject));
+  if (auto r = write_headers(msg.get(), headers); !r) return std::unexpected(r.error());
+  return msg;
+}
+
+}  // namespace detail
+
+Result<Connection> Connection::connect(const ConnectOptions& o) {
+  if (o.url.empty()) return fail(Errc::kInvalidArgument, "NATS url must not be empty");
+  if (o.max_reconnect_attempts < -1) {
+    return fail(Errc::kInvalidArgument, "max_reconnect_attempts must be -1 (forever) or >= 0");
+  }
+  natsOptions* raw_opts = nullptr;
+  if (auto s = natsOptions_Create(&raw_opts); s != NATS_OK) {
+    return detail::fail_status(s, "creating nats options");
+  }
+  OptionsPtr opts(raw_opts);
+  auto* log = new EventLog{o.name.empty() ? "aether" : o.name};
+  bool log_owned_by_cnats = false;
+  auto cleanup = [&] {
+    if (!log_owned_by_cnats) delete log;
+  };
+
+  Result<void> r = check(natsOptions_SetURL(opts.get(), o.url.c_str()), "NATS url");
+  if (r) r = check(natsOptions_SetName(opts.get(), log->name.c_str()), "connection name");
+  if (r) r = check(natsOptions_SetAllowReconnect(opts.get(), true), "allow reconnect");
+  if (r) r = check(natsOptions_SetMaxReconnect(opts.get(), o.max_reconnect_attempts), "reconnects");
+  if (r) r = check(natsOptions_SetReconnectWait(opts.get(), o.reconnect_wait.count()), "wait");
+  if (r) {
+    r = check(natsOptions_SetReconnectJitter(opts.get(), o.reconnect_jitter.count(),
+                                             o.reconnect_jitter.count()),
+              "reconnect jitter");
+  }
+  if (r) r = check(natsOptions_SetTimeout(opts.get(), o.connect_timeout.count()), "timeout");
+  if (r) r = check(natsOptions_SetDisconnectedCB(opts.get(), on_disconnected, log), "cb");
+  if (r) r = check(natsOptions_SetReconnectedCB(opts.get(), on_reconnected, log), "cb");
+  if (r) r = check(natsOptions_SetClosedCB(opts.get(), on_closed, log), "cb");
+  if (r) r = check(natsOptions_SetErrorHandler(opts.get(), on_async_error, log), "cb");
+  if (r && o.retry_on_failed_connect) {
+    r = check(natsOptions_SetRetryOnFailedConnect(opts.get(), true, nullptr, nullptr), "retry");
+  }
+  if (!r) {
+    cleanup();
+    return std::unexpected(r.error());
+  }
+
+  natsConnection* raw_nc = nullptr;
+  natsStatus s = natsConnection_Connect(&raw_nc, opts.get());
+  if (s != NATS_OK && !(s == NATS_NOT_YET_CONNECTED && raw_nc != nullptr)) {
+    cleanup();
+    return detail::fail_status(s, "connecting to " + o.url);
+  }
+  log_owned_by_cnats = true;  // the closed callback frees it from now on
+  auto state = std::make_shared<State>();
+  state->nc.reset(raw_nc);
+  state->name = log->name;
+  state->jetstream_timeout = o.jetstream_timeout;
+
+  jsOptions js_opts;
+  jsOptions_Init(&js_opts);
+  js_opts.Wait = o.jetstream_timeout.count();
+  jsCtx* raw_js = nullptr;
+  if (auto js_s = natsConnection_JetStream(&raw_js, raw_nc, &js_opts); js_s != NATS_OK) {
+    return detail::fail_status(js_s, "creating JetStream context");
+  }
+  state->js.reset(raw_js);
+  if (s == NATS_OK) spdlog::info("nats connection '{}' connected to {}", state->name, o.url);
+  return Connection(std::move(state));
+}
+
+Result<void> Connection::publish_raw(std::string_view subject, std::string_view data,
+                                     Headers headers) {
+  inject_current_trace(headers);
+  auto msg = detail::make_msg(subject, nullptr, data, headers);
+  if (!msg) return std::unexpected(msg.error());
+  return check(natsConnection_PublishMsg(native(), msg->get()),
+               "publishing to " + std::string(subject));
+}
+
+Result<void> Connection::publish(std::string_view subject, const google::protobuf::Message& message,
+                                 const PublishOptions& options) {
+  auto data = encode(message, options.content_type);
+  if (!data) return std::unexpected(data.error());
+  Headers headers = options.headers;
+  headers.set(kContentTypeHeader, mime(options.content_type));
+  if (!options.tenant.empty()) headers.set(kTenantHeader, options.tenant);
+  return publish_raw(subject, *data, std::move(headers));
+}
+
+Result<PubAck> Connection::js_publish(std::string_view subject,
+                                      const google::protobuf::Message& message,
+                                      const JsPublishOptions& options) {
+  auto data = encode(message, options.content_type);
+  if (!data) return std::unexpected(data.error());
+  trace::Span span(
+      options.span_name.empty() ? name() + " publish " + std::string(subject) : options.span_name,
+      trace::SpanKind::kProducer);
+  span.set_attribute("messaging.system", std::string("nats"));
+  span.set_attribute("messaging.destination.name", std::string(subject));
+  Headers headers = options.headers;
+  headers.set(kContentTypeHeader, mime(options.content_type));
+  if (!options.tenant.empty()) headers.set(kTenantHeader, options.tenant);
+  trace::inject(span.context(), [&](std::string_view k, std::string_view v) { headers.set(k, v); });
+
+  auto msg = detail::make_msg(subject, nullptr, *data, headers);
+  if (!msg) return std::unexpected(msg.error());
+  jsPubOptions pub_opts;
+  jsPubOptions_Init(&pub_opts);
+  pub_opts.MaxWait = options.timeout.count();
+  if (!options.msg_id.empty()) pub_opts.MsgId = options.msg_id.c_str();
+  jsPubAck* raw_ack = nullptr;
+  jsErrCode js_err = static_cast<jsErrCode>(0);
+  natsStatus s = js_PublishMsg(&raw_ack, jetstream(), msg->get(), &pub_opts, &js_err);
+  PubAckPtr ack(raw_ack);
+  if (s != NATS_OK) {
+    auto err = detail::status_error(s, "JetStream publish to " + std::string(subject), js_err);
+    if (s == NATS_NO_RESPONDERS) {
+      err.code = Errc::kJetStream;
+      err.message = "JetStream publish to " + std::string(subject) + ": no stream captures it";
+    }
+    span.set_error(err.message);
+    return std::unexpected(std::move(err));
+  }
+  PubAck out{ack->Stream != nullptr ? ack->Stream : "", ack->Sequence, ack->Duplicate};
+  span.set_attribute("messaging.nats.duplicate", out.duplicate);
+  return out;
+}
+
+Result<void> Connection::flush(std::chrono::milliseconds timeout) {
+  return check(natsConnection_FlushTimeout(native(), timeout.count()), "flush");
+}
+
+bool Connection::connected() const {
+  return natsConnection_Status(native()) == NATS_CONN_STATUS_CONNECTED;
+}
+
+const std::string& Connection::name() const { return state_->name; }
+natsConnection* Connection::native() const { return state_->nc.get(); }
+jsCtx* Connection::jetstream() const { return state_->js.get(); }
+
+}  // namespace aether::bus

@@ -1,0 +1,205 @@
+#include "stack.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <utility>
+
+#include "aether/devstack/otlp_sink.hpp"
+#include "aether/devstack/process.hpp"
+#include "aether/devstack/state_dir.hpp"
+#include "stack_record.hpp"
+#include "start_service.hpp"
+
+namespace aether::devstack::cli {
+namespace {
+
+constexpr std::chrono::milliseconds kStopGrace{15'000};
+
+// Holds flock(<dir>/.lock) for one up or down.
+class DirLock {
+ public:
+  [[nodiscard]] static Result<DirLock> acquire(const std::filesystem::path& dir) {
+    DirLock lock;
+    const auto file = dir / ".lock";
+    lock.fd_ = open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock.fd_ < 0) {
+      return make_error(Errc::kIo, "cannot open " + file.string() + ": " + std::strerror(errno));
+    }
+    if (flock(lock.fd_, LOCK_EX | LOCK_NB) != 0) {
+      return make_error(Errc::kIo, "another aether-devstack up/down runs on " + dir.string());
+    }
+    return lock;
+  }
+  DirLock() = default;
+  DirLock(DirLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  DirLock& operator=(DirLock&&) = delete;
+  ~DirLock() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+bool record_runs(const ServiceRecord& r) { return pid_runs_program(r.pid, r.program); }
+
+int requested_port(const std::string& name, const UpOptions& o) {
+  if (name == "nats") return o.nats_port;
+  if (name == "postgres") return o.postgres_port;
+  if (name == "redis") return o.redis_port;
+  return o.otlp_port;
+}
+
+Result<std::vector<std::string>> selection(const UpOptions& options, std::ostream& progress) {
+  for (const auto& name : options.only) {
+    if (std::find(kServiceNames.begin(), kServiceNames.end(), name) == kServiceNames.end()) {
+      return make_error(Errc::kInvalidArgument, "--only: unknown service '" + name +
+                                                    "' (allowed: nats, postgres, redis, otlp)");
+    }
+  }
+  if (!options.only.empty()) return options.only;
+  std::vector<std::string> all = {"nats", "postgres", "redis"};
+  if (OtlpSink::find_binary(options.otlp_binary)) {
+    all.emplace_back("otlp");
+  } else {
+    progress << "aether-devstack: skipping otlp (aether-otlp-sink is not built)\n";
+  }
+  return all;
+}
+
+}  // namespace
+
+Stack::Stack(std::filesystem::path state_dir, std::ostream& progress)
+    : dir_(std::move(state_dir)), progress_(progress) {}
+
+Result<std::string> Stack::up(const UpOptions& options) {
+  auto dir = StateDir::open(dir_.string(), "aether-devstack");
+  if (!dir) return std::unexpected(dir.error());
+  dir_ = dir->path();  // absolute from here on
+  auto lock = DirLock::acquire(dir_);
+  if (!lock) return std::unexpected(lock.error());
+  auto names = selection(options, progress_);
+  if (!names) return std::unexpected(names.error());
+  auto record = load_record(dir_);
+  if (!record) return std::unexpected(record.error());
+
+  for (const auto& name : *names) {
+    const ServiceRecord* previous = record->find(name);
+    if (previous && record_runs(*previous)) {
+      progress_ << "aether-devstack: " << name << " already runs (pid " << previous->pid << ")\n";
+      continue;
+    }
+    // The recorded port keeps the env stable across down/up.
+    int port = requested_port(name, options);
+    const bool port_from_record = port == 0 && previous;
+    if (port_from_record) port = previous->port;
+    int monitor = options.nats_monitor_port;
+    if (monitor == 0 && previous) monitor = previous->monitor_port;
+    progress_ << "aether-devstack: starting " << name << "\n";
+    auto started = start_service(name, dir_, port, monitor, options);
+    if (!started && port_from_record) {
+      progress_ << "aether-devstack: " << name << " cannot use its recorded port " << port
+                << "; picking a free one\n";
+      started = start_service(name, dir_, 0, options.nats_monitor_port, options);
+    }
+    if (!started) {
+      return make_error(started.error().code,
+                        name + ": " + started.error().message +
+                            "\n(servers started so far keep running; `aether-devstack down` "
+                            "stops them)");
+    }
+    record->put(std::move(*started));
+    // Saved after each start so `down` can find whatever runs.
+    if (auto saved = save_record(dir_, *record); !saved) return std::unexpected(saved.error());
+  }
+  if (auto saved = save_record(dir_, *record); !saved) return std::unexpected(saved.error());
+  return env_lines(*record);
+}
+
+Result<std::string> Stack::env() {
+  auto record = load_record(dir_);
+  if (!record) return std::unexpected(record.error());
+  const bool any_up = std::any_of(record->services.begin(), record->services.end(),
+                                  [](const ServiceRecord& s) { return s.pid != 0; });
+  if (!any_up) {
+    return make_error(Errc::kNotFound, "no stack is up in " + dir_.string() +
+                                           " (run: aether-devstack up --state-dir " +
+                                           dir_.string() + ")");
+  }
+  for (const auto& s : record->services) {
+    if (s.pid != 0 && !record_runs(s)) {
+      progress_ << "aether-devstack: warning: " << s.name << " (pid " << s.pid
+                << ") no longer runs; `aether-devstack up` restarts it\n";
+    }
+  }
+  return env_lines(*record);
+}
+
+Result<StatusReport> Stack::status() {
+  auto record = load_record(dir_);
+  if (!record) return std::unexpected(record.error());
+  StatusReport report;
+  if (record->services.empty()) {
+    report.text = "no stack is up in " + dir_.string() + "\n";
+    return report;
+  }
+  report.all_running = true;
+  for (const auto& s : record->services) {
+    if (s.pid == 0) {
+      report.text += s.name + std::string(10 - std::min<size_t>(s.name.size(), 9), ' ') + "down\n";
+      report.all_running = false;
+      continue;
+    }
+    const bool runs = record_runs(s);
+    report.all_running = report.all_running && runs;
+    std::string url = s.env.empty() ? std::string() : s.env.begin()->second;
+    report.text += s.name + std::string(10 - std::min<size_t>(s.name.size(), 9), ' ') +
+                   (runs ? "running  " : "stopped  ") + "pid " + std::to_string(s.pid) + "  " +
+                   url + "\n";
+  }
+  return report;
+}
+
+Result<void> Stack::down(bool purge) {
+  if (!std::filesystem::exists(dir_)) return {};
+  auto lock = DirLock::acquire(dir_);
+  if (!lock) return std::unexpected(lock.error());
+  auto record = load_record(dir_);
+  if (!record) return std::unexpected(record.error());
+  std::string failures;
+  for (auto it = record->services.rbegin(); it != record->services.rend(); ++it) {
+    if (it->pid == 0) continue;
+    if (!record_runs(*it)) {
+      if (pid_alive(it->pid)) {
+        progress_ << "aether-devstack: pid " << it->pid << " now runs something else than "
+                  << it->name << "; leaving it alone\n";
+      }
+      continue;
+    }
+    progress_ << "aether-devstack: stopping " << it->name << " (pid " << it->pid << ")\n";
+    if (auto stopped = stop_pid(it->pid, it->stop_signal, kStopGrace); !stopped) {
+      failures += "\n" + it->name + ": " + stopped.error().message;
+    }
+  }
+  if (!failures.empty()) return make_error(Errc::kTimeout, "some servers did not stop:" + failures);
+  if (!purge) {
+    // Kept without pids, so the next `up` reuses the same ports.
+    for (auto& s : record->services) s.pid = 0;
+    return save_record(dir_, *record);
+  }
+  remove_record(dir_);
+  {
+    for (const auto& name : kServiceNames) {
+      std::error_code ignored;
+      std::filesystem::remove_all(dir_ / name, ignored);
+    }
+  }
+  return {};
+}
+
+}  // namespace aether::devstack::cli

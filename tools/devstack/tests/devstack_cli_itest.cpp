@@ -1,0 +1,182 @@
+// `aether-devstack up/env/status/down` run as a user would, in a temp state dir.
+#include <libpq-fe.h>
+
+#include <sys/wait.h>
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "aether/devstack/net.hpp"
+#include "aether/devstack/process.hpp"
+#include "aether/devstack/state_dir.hpp"
+
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// The test binary is built next to aether-devstack (and ctest's
+// AETHER_BINARY_DIR may be unset), so look beside ourselves.
+std::string binary() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return (self.parent_path() / "aether-devstack").string();
+}
+
+Run run(const std::filesystem::path& dir, const std::string& args) {
+  const auto err_file = dir / "cli-stderr.txt";
+  const std::string cmd = "'" + binary() + "' " + args + " --state-dir '" + dir.string() + "' 2>'" +
+                          err_file.string() + "'";
+  Run result;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) result.out.append(buf, n);
+  int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(err_file);
+  std::stringstream text;
+  text << err.rdbuf();
+  result.err = text.str();
+  return result;
+}
+
+// NAME -> value of every `export NAME='value'` line.
+std::map<std::string, std::string> parse_exports(const std::string& text) {
+  std::map<std::string, std::string> vars;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    REQUIRE(line.rfind("export ", 0) == 0);
+    auto eq = line.find('=');
+    REQUIRE(eq != std::string::npos);
+    std::string value = line.substr(eq + 1);
+    REQUIRE(value.size() >= 2);
+    vars[line.substr(7, eq - 7)] = value.substr(1, value.size() - 2);
+  }
+  return vars;
+}
+
+int port_of(const std::string& url) { return std::stoi(url.substr(url.rfind(':') + 1)); }
+
+pid_t read_pid(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  pid_t pid = 0;
+  in >> pid;
+  return pid;
+}
+
+// A temp state dir the postgres user can enter, and a `down` whatever happens.
+struct StackDir {
+  StackDir() {
+    auto opened = aether::devstack::StateDir::open("", "aether-devstack-itest");
+    REQUIRE(opened.has_value());
+    dir = std::move(*opened);
+    std::filesystem::permissions(dir.path(), std::filesystem::perms::others_exec,
+                                 std::filesystem::perm_options::add);
+  }
+  ~StackDir() { run(dir.path(), "down"); }
+  aether::devstack::StateDir dir;
+};
+
+}  // namespace
+
+TEST_CASE("aether-devstack up, env, status and down", "[cli]") {
+  StackDir stack;
+  const auto& dir = stack.dir.path();
+
+  auto up = run(dir, "up");
+  INFO("stderr: " << up.err);
+  REQUIRE(up.exit_code == 0);
+  auto vars = parse_exports(up.out);
+  REQUIRE(vars.count("NATS_URL") == 1);
+  REQUIRE(vars.count("DATABASE_URL") == 1);
+  REQUIRE(vars.count("REDIS_URL") == 1);
+  REQUIRE(vars.count("OTEL_EXPORTER_OTLP_ENDPOINT") == 1);
+  CHECK(vars["NATS_URL"].rfind("nats://127.0.0.1:", 0) == 0);
+  CHECK(vars["REDIS_URL"].rfind("redis://127.0.0.1:", 0) == 0);
+  CHECK(vars["OTEL_EXPORTER_OTLP_ENDPOINT"].rfind("http://127.0.0.1:", 0) == 0);
+  std::ifstream env_file(dir / "stack.env");
+  std::stringstream env_text;
+  env_text << env_file.rdbuf();
+  CHECK(env_text.str() == up.out);
+
+  // The servers outlive the command that started them.
+  const std::map<std::string, pid_t> pids = {
+      {"nats", read_pid(dir / "nats" / "nats-server.pid")},
+      {"postgres", read_pid(dir / "postgres" / "postgres.pid")},
+      {"redis", read_pid(dir / "redis" / "redis-server.pid")},
+      {"otlp", read_pid(dir / "otlp" / "otlp-sink.pid")}};
+  for (const auto& [name, pid] : pids) {
+    INFO(name);
+    CHECK(aether::devstack::pid_alive(pid));
+  }
+  CHECK(aether::devstack::tcp_port_open(port_of(vars["NATS_URL"])));
+  CHECK(aether::devstack::tcp_port_open(port_of(vars["REDIS_URL"])));
+  CHECK(aether::devstack::tcp_port_open(port_of(vars["OTEL_EXPORTER_OTLP_ENDPOINT"])));
+  {
+    std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(vars["DATABASE_URL"].c_str()),
+                                                      &PQfinish);
+    INFO(PQerrorMessage(conn.get()));
+    CHECK(PQstatus(conn.get()) == CONNECTION_OK);
+  }
+
+  auto again = run(dir, "up");
+  CHECK(again.exit_code == 0);
+  CHECK(again.out == up.out);
+  CHECK_THAT(again.err, Catch::Contains("already runs"));
+  CHECK(read_pid(dir / "nats" / "nats-server.pid") == pids.at("nats"));
+
+  auto env = run(dir, "env");
+  CHECK(env.exit_code == 0);
+  CHECK(env.out == up.out);
+
+  auto status = run(dir, "status");
+  CHECK(status.exit_code == 0);
+  CHECK_THAT(status.out, Catch::Contains("postgres") && Catch::Contains("running"));
+
+  auto down = run(dir, "down");
+  INFO("stderr: " << down.err);
+  REQUIRE(down.exit_code == 0);
+  for (const auto& [name, pid] : pids) {
+    INFO(name);
+    CHECK_FALSE(aether::devstack::pid_alive(pid));
+  }
+  CHECK_FALSE(std::filesystem::exists(dir / "stack.env"));
+  auto env_after = run(dir, "env");
+  CHECK(env_after.exit_code != 0);
+  CHECK_THAT(env_after.err, Catch::Contains("no stack is up"));
+}
+
+TEST_CASE("aether-devstack up --only starts just those and keeps ports across down/up", "[cli]") {
+  StackDir stack;
+  const auto& dir = stack.dir.path();
+  auto up = run(dir, "up --only nats,redis");
+  INFO("stderr: " << up.err);
+  REQUIRE(up.exit_code == 0);
+  auto vars = parse_exports(up.out);
+  CHECK(vars.size() == 2);
+  CHECK(vars.count("DATABASE_URL") == 0);
+  REQUIRE(run(dir, "down").exit_code == 0);
+  CHECK_FALSE(aether::devstack::tcp_port_open(port_of(vars["NATS_URL"])));
+
+  auto up_again = run(dir, "up --only nats");
+  REQUIRE(up_again.exit_code == 0);
+  auto vars_again = parse_exports(up_again.out);
+  CHECK(vars_again["NATS_URL"] == vars["NATS_URL"]);
+}
+
+TEST_CASE("aether-devstack rejects an unknown service by name", "[cli]") {
+  StackDir stack;
+  auto up = run(stack.dir.path(), "up --only nats,mysql");
+  CHECK(up.exit_code != 0);
+  CHECK_THAT(up.err, Catch::Contains("--only") && Catch::Contains("mysql"));
+}

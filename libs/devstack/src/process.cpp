@@ -283,10 +283,19 @@ bool pid_alive(pid_t pid) {
 }
 
 std::string pid_program(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  std::string first;
-  std::getline(in, first, '\0');
-  return first;
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/exe", ec);
+  return ec ? std::string() : exe.string();
+}
+
+bool pid_runs_program(pid_t pid, const std::string& program) {
+  if (!pid_alive(pid)) return false;
+  std::error_code ec;
+  auto expected = std::filesystem::weakly_canonical(program, ec);
+  if (ec) expected = program;
+  const std::string actual = pid_program(pid);
+  // A binary replaced by a package upgrade shows as "<path> (deleted)".
+  return actual == expected.string() || actual == expected.string() + " (deleted)";
 }
 
 Result<void> stop_pid(pid_t pid, int signal, std::chrono::milliseconds grace) {

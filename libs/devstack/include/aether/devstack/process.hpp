@@ -83,8 +83,13 @@ class ChildProcess {
 // True when `pid` names a live process (a zombie counts as gone).
 [[nodiscard]] bool pid_alive(pid_t pid);
 
-// The first element of /proc/<pid>/cmdline, or empty when unreadable.
+// The executable a live process runs (/proc/<pid>/exe), or empty when
+// unreadable. Used to tell a recorded server from an unrelated process that
+// reuses its pid.
 [[nodiscard]] std::string pid_program(pid_t pid);
+
+// True when `pid` is alive and runs `program` (an absolute path).
+[[nodiscard]] bool pid_runs_program(pid_t pid, const std::string& program);
 
 // Stops a process this process did not spawn (e.g. one recorded by
 // `aether-devstack up`): `signal`, wait up to `grace`, then SIGKILL to it and

@@ -18,7 +18,7 @@ aether::v1::CreateVm sample() {
 }
 }  // namespace
 
-TEST_CASE("content type: absent means protobuf, parameters and case are ignored") {
+TEST_CASE("content type: absent means protobuf and parameters and case are ignored") {
   CHECK(parse_content_type(std::nullopt).value() == ContentType::kProtobuf);
   CHECK(parse_content_type(std::string("application/protobuf")).value() == ContentType::kProtobuf);
   CHECK(parse_content_type(std::string("application/x-protobuf")).value() ==
@@ -63,7 +63,7 @@ TEST_CASE("malformed JSON is kDecode naming the type and the parser's complaint"
   CHECK(r.error().message.find("aether.v1.CreateVm") != std::string::npos);
 }
 
-TEST_CASE("an unknown JSON field is rejected, not silently dropped") {
+TEST_CASE("an unknown JSON field is rejected and not silently dropped") {
   auto r = decode_as<aether::v1::CreateVm>(R"({"vmid":"x"})", ContentType::kJson);
   REQUIRE_FALSE(r);
   CHECK(r.error().code == Errc::kDecode);

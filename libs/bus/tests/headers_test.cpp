@@ -4,7 +4,7 @@
 
 using namespace aether::bus;
 
-TEST_CASE("headers: lookups ignore case, set replaces, add appends") {
+TEST_CASE("headers: lookups ignore case and set replaces and add appends") {
   Headers h;
   h.set("Content-Type", "application/json");
   CHECK(h.get("content-type") == "application/json");

@@ -25,7 +25,7 @@ ServiceInfo sample() {
 }
 }  // namespace
 
-TEST_CASE("micro ping carries type, name, id, version, metadata") {
+TEST_CASE("micro ping carries type and name and id and version and metadata") {
   auto j = micro_ping_json(sample());
   CHECK(j["type"] == "io.nats.micro.v1.ping_response");
   CHECK(j["name"] == "vm-worker");
@@ -34,7 +34,7 @@ TEST_CASE("micro ping carries type, name, id, version, metadata") {
   CHECK(j["metadata"]["node"] == "n1");
 }
 
-TEST_CASE("micro info lists endpoints with subject, queue group and metadata") {
+TEST_CASE("micro info lists endpoints with subject and queue group and metadata") {
   auto j = micro_info_json(sample());
   CHECK(j["type"] == "io.nats.micro.v1.info_response");
   CHECK(j["description"] == "runs microVMs");

@@ -56,14 +56,21 @@ std::optional<int> Cli::parse(std::vector<std::string> args, const EnvLookup& en
 }
 
 int Cli::check_config(const EnvLookup& env, std::ostream& out, std::ostream& err) {
+  const auto unread = spec_.unread(env_names_ ? env_names_() : std::vector<std::string>{});
   if (auto loaded = spec_.load(env); !loaded) {
     print_problems(spec_, loaded.error(), err);
+    for (const auto& name : unread) {
+      err << "  warning: " << name << " is set but " << spec_.program() << " does not read it\n";
+    }
     return kExitConfig;
   }
   out << "# " << spec_.program() << " " << version_ << ": configuration is valid\n";
   for (const auto& entry : spec_.effective()) {
     out << entry.name << "=" << entry.value << "  # " << (entry.from_env ? "env" : "default")
         << "\n";
+  }
+  for (const auto& name : unread) {
+    out << "# warning: " << name << " is set but " << spec_.program() << " does not read it\n";
   }
   return kExitOk;
 }

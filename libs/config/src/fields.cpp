@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "aether/config/config.hpp"
+#include "aether/config/units.hpp"
 #include "aether/config/url.hpp"
 
 namespace aether::config {
@@ -30,20 +31,6 @@ std::string join(const std::vector<std::string>& items, std::string_view sep) {
     out += item;
   }
   return out;
-}
-
-// Leading decimal digits of s as an unsigned number; returns digits consumed (0 = none or
-// overflow).
-std::size_t leading_number(std::string_view s, std::uint64_t& out) {
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  if (ec != std::errc{}) return 0;
-  return static_cast<std::size_t>(ptr - s.data());
-}
-
-bool checked_mul_add(std::uint64_t a, std::uint64_t b, std::uint64_t& acc) {
-  std::uint64_t product = 0;
-  if (__builtin_mul_overflow(a, b, &product)) return false;
-  return !__builtin_add_overflow(acc, product, &acc);
 }
 
 }  // namespace
@@ -107,52 +94,10 @@ std::optional<std::string> BoolField::parse(std::string_view raw, bool& out) con
 // --- duration -------------------------------------------------------------
 
 std::optional<std::string> DurationField::parse(std::string_view raw, Duration& out) const {
-  static constexpr const char* kRule =
-      "must be a duration such as 500ms, 5s, 2m, 1h or 1m30s (units ms, s, m, h)";
-  if (raw == "0") {
-    out = Duration::zero();
-    return std::nullopt;
-  }
-  if (raw.empty()) return kRule;
-  std::uint64_t total_ms = 0;
-  while (!raw.empty()) {
-    std::uint64_t n = 0;
-    const std::size_t digits = leading_number(raw, n);
-    if (digits == 0) return kRule;
-    raw.remove_prefix(digits);
-    std::uint64_t unit_ms = 0;
-    if (raw.starts_with("ms")) {
-      unit_ms = 1;
-      raw.remove_prefix(2);
-    } else if (raw.starts_with("s")) {
-      unit_ms = 1000;
-      raw.remove_prefix(1);
-    } else if (raw.starts_with("m")) {
-      unit_ms = 60'000;
-      raw.remove_prefix(1);
-    } else if (raw.starts_with("h")) {
-      unit_ms = 3'600'000;
-      raw.remove_prefix(1);
-    } else {
-      return kRule;
-    }
-    if (!checked_mul_add(n, unit_ms, total_ms) ||
-        total_ms > static_cast<std::uint64_t>(std::numeric_limits<Duration::rep>::max())) {
-      return "is too long a duration";
-    }
-  }
-  out = Duration(static_cast<Duration::rep>(total_ms));
-  return std::nullopt;
+  return duration_problem(raw, out);
 }
 
-std::string DurationField::format(const Duration& v) const {
-  const auto ms = v.count();
-  if (ms == 0) return "0s";
-  if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
-  if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
+std::string DurationField::format(const Duration& v) const { return format_duration(v); }
 
 DurationField& DurationField::range(Duration min, Duration max) {
   return check([this, min, max](const Duration& v) -> std::optional<std::string> {
@@ -164,51 +109,10 @@ DurationField& DurationField::range(Duration min, Duration max) {
 // --- size -----------------------------------------------------------------
 
 std::optional<std::string> SizeField::parse(std::string_view raw, std::uint64_t& out) const {
-  static constexpr const char* kRule =
-      "must be a size such as 4096, 512KiB, 64MiB or 1GiB (units B, KB, MB, GB, TB, KiB, MiB, "
-      "GiB, TiB)";
-  std::uint64_t n = 0;
-  const std::size_t digits = leading_number(raw, n);
-  if (digits == 0)
-    return raw.empty() || !std::isdigit(static_cast<unsigned char>(raw[0])) ? kRule
-                                                                            : "is too large a size";
-  const std::string unit(raw.substr(digits));
-  struct Unit {
-    const char* name;
-    std::uint64_t factor;
-  };
-  static constexpr Unit kUnits[] = {
-      {"", 1},
-      {"B", 1},
-      {"KB", 1000},
-      {"MB", 1000'000},
-      {"GB", 1000'000'000},
-      {"TB", 1000'000'000'000},
-      {"KiB", kKiB},
-      {"MiB", kMiB},
-      {"GiB", kGiB},
-      {"TiB", 1024 * kGiB},
-  };
-  for (const auto& u : kUnits) {
-    if (unit == u.name) {
-      std::uint64_t total = 0;
-      if (!checked_mul_add(n, u.factor, total)) return "is too large a size";
-      out = total;
-      return std::nullopt;
-    }
-  }
-  return kRule;
+  return size_problem(raw, out);
 }
 
-std::string SizeField::format(const std::uint64_t& v) const {
-  if (v != 0) {
-    for (const auto& [factor, name] : {std::pair{1024 * kGiB, "TiB"}, std::pair{kGiB, "GiB"},
-                                       std::pair{kMiB, "MiB"}, std::pair{kKiB, "KiB"}}) {
-      if (v % factor == 0) return std::to_string(v / factor) + name;
-    }
-  }
-  return std::to_string(v) + "B";
-}
+std::string SizeField::format(const std::uint64_t& v) const { return format_size(v); }
 
 SizeField& SizeField::range(std::uint64_t min, std::uint64_t max) {
   return check([this, min, max](const std::uint64_t& v) -> std::optional<std::string> {

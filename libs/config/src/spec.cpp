@@ -2,6 +2,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include <unistd.h>  // environ
+
 #include "aether/config/config.hpp"
 
 namespace aether::config {
@@ -18,6 +20,15 @@ EnvLookup map_env(std::map<std::string, std::string> vars) {
     if (auto it = vars.find(name); it != vars.end()) return it->second;
     return std::nullopt;
   };
+}
+
+std::vector<std::string> process_env_names() {
+  std::vector<std::string> names;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    names.emplace_back(entry.substr(0, entry.find('=')));
+  }
+  return names;
 }
 
 Spec::Spec(std::string program, std::string description)
@@ -82,6 +93,16 @@ std::vector<EffectiveEntry> Spec::effective() const {
   std::vector<EffectiveEntry> out;
   out.reserve(fields_.size());
   for (const auto& f : fields_) out.push_back({f->name(), f->value_text(), f->from_env()});
+  return out;
+}
+
+std::vector<std::string> Spec::unread(const std::vector<std::string>& set_names,
+                                      std::string_view prefix) const {
+  std::vector<std::string> out;
+  for (const auto& name : set_names) {
+    if (name.starts_with(prefix) && find(name) == nullptr) out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -25,6 +25,9 @@ struct Runner {
   Runner() { up->add_option("--target", target, "migrate up to this version"); }
 
   std::optional<int> run(std::vector<std::string> args, std::map<std::string, std::string> env) {
+    std::vector<std::string> names;
+    for (const auto& [name, value] : env) names.push_back(name);
+    cli.set_env_names([names] { return names; });
     return cli.parse(std::move(args), map_env(std::move(env)), out, err);
   }
 };
@@ -54,6 +57,21 @@ TEST_CASE("check-config with bad values exits 3 and lists every problem") {
         "postgresql\n"
         "  AETHER_ADMIN_PORT=70000: must be between 0 and 65535\n");
   CHECK(r.out.str().empty());
+}
+
+TEST_CASE("check-config warns about set AETHER_ variables the program does not read") {
+  Runner r;
+  auto code = r.run({"--check-config"}, {{"AETHER_ADMIN_PROT", "9"}, {"HOME", "/root"}});
+  REQUIRE(code == kExitOk);
+  CHECK(r.out.str().ends_with(
+      "AETHER_ADMIN_PORT=9090  # default\n"
+      "# warning: AETHER_ADMIN_PROT is set but aether-migration-runner does not read it\n"));
+
+  Runner bad;
+  REQUIRE(bad.run({"--check-config"}, {{"AETHER_ADMIN_PORT", "x"}, {"AETHER_DEBGU", "1"}}) ==
+          kExitConfig);
+  CHECK(bad.err.str().ends_with(
+      "  warning: AETHER_DEBGU is set but aether-migration-runner does not read it\n"));
 }
 
 TEST_CASE("check-config works beside a subcommand's options") {

@@ -1,4 +1,5 @@
 // Spec: every problem collected, secrets masked everywhere they are shown.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "aether/config/config.hpp"
@@ -62,4 +63,14 @@ TEST_CASE("a value that fails to parse leaves the field at its default") {
   auto& port = spec.integer("AETHER_ADMIN_PORT", 9090, "port");
   REQUIRE_FALSE(spec.load(map_env({{"AETHER_ADMIN_PORT", "nope"}})));
   CHECK(port.value() == 9090);
+}
+
+TEST_CASE("unread lists set variables with the prefix that no field reads") {
+  Spec spec("aether-test", "test");
+  (void)spec.integer("AETHER_ADMIN_PORT", 1, "port");
+  CHECK(spec.unread({"PATH", "AETHER_ADMIN_PORT", "AETHER_LOG_FORAMT", "AETHER_A"}) ==
+        std::vector<std::string>{"AETHER_A", "AETHER_LOG_FORAMT"});
+  CHECK(spec.unread({"OTEL_FOO"}, "OTEL_") == std::vector<std::string>{"OTEL_FOO"});
+  const auto names = process_env_names();
+  CHECK(std::find(names.begin(), names.end(), "PATH") != names.end());
 }

@@ -11,8 +11,9 @@
 //
 // Adds --help (options, subcommands, and every variable with its type, default and
 // description), --version and --check-config (validate, print the effective config
-// with secrets masked). parse() loads the Spec; when it returns a value, main returns
-// it at once. Exit codes (kExit*): 0 ok (also after --help, --version, a valid
+// with secrets masked, and warn about set AETHER_* variables nobody reads). parse() loads the Spec;
+// when it returns a value, main returns it at once. Exit codes (kExit*): 0 ok (also after --help,
+// --version, a valid
 // --check-config), 1 the service failed at run time (the service's own code),
 // 2 usage error (unknown flag, missing subcommand argument), 3 invalid configuration.
 //
@@ -23,6 +24,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <iosfwd>
 #include <optional>
 #include <string>
@@ -52,6 +54,12 @@ class Cli {
   [[nodiscard]] std::optional<int> parse(std::vector<std::string> args, const EnvLookup& env,
                                          std::ostream& out, std::ostream& err);
 
+  // Where --check-config looks for set-but-unread AETHER_* variables (default:
+  // process_env_names()); tests pass the names of their injected environment.
+  void set_env_names(std::function<std::vector<std::string>()> names) {
+    env_names_ = std::move(names);
+  }
+
   // The "Environment:" section of --help.
   [[nodiscard]] std::string environment_help() const;
 
@@ -61,6 +69,7 @@ class Cli {
   Spec& spec_;
   std::string version_;
   CLI::App app_;
+  std::function<std::vector<std::string>()> env_names_ = process_env_names;
 };
 
 }  // namespace aether::config

@@ -26,6 +26,7 @@
 
 #include "aether/config/error.hpp"
 #include "aether/config/field.hpp"
+#include "aether/config/units.hpp"
 
 namespace aether::config {
 
@@ -36,6 +37,8 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string& na
 [[nodiscard]] EnvLookup process_env();
 // A fixed map, for tests and tools.
 [[nodiscard]] EnvLookup map_env(std::map<std::string, std::string> vars);
+// Names of every variable set in the process environment.
+[[nodiscard]] std::vector<std::string> process_env_names();
 
 class StringField : public BasicField<std::string, StringField> {
  public:
@@ -75,7 +78,6 @@ class BoolField : public BasicField<bool, BoolField> {
 };
 
 // "500ms", "5s", "2m", "1h", or sums such as "1m30s"; "0" alone means zero.
-using Duration = std::chrono::milliseconds;
 class DurationField : public BasicField<Duration, DurationField> {
  public:
   using BasicField::BasicField;
@@ -90,9 +92,6 @@ class DurationField : public BasicField<Duration, DurationField> {
 
 // Bytes: "4096", "512B", "64KiB", "64MiB", "1GiB", "1TiB" (1024-based) or "10KB",
 // "10MB", "1GB", "1TB" (1000-based).
-inline constexpr std::uint64_t kKiB = 1024;
-inline constexpr std::uint64_t kMiB = 1024 * kKiB;
-inline constexpr std::uint64_t kGiB = 1024 * kMiB;
 class SizeField : public BasicField<std::uint64_t, SizeField> {
  public:
   using BasicField::BasicField;
@@ -170,6 +169,10 @@ class Spec {
   [[nodiscard]] const Field* find(std::string_view name) const;
   // Every field with its current value, secrets masked, in declaration order.
   [[nodiscard]] std::vector<EffectiveEntry> effective() const;
+  // Of `set_names`, those starting with `prefix` that no field reads: likely typos
+  // (AETHER_LOG_FORAMT) that would otherwise leave a default in place unnoticed.
+  [[nodiscard]] std::vector<std::string> unread(const std::vector<std::string>& set_names,
+                                                std::string_view prefix = "AETHER_") const;
 
  private:
   template <class F, class... Args>

@@ -58,7 +58,9 @@ TEST_CASE("ChildProcess destructor stops the process unless detached", "[process
   auto dir = temp_dir();
   pid_t stopped = 0;
   {
-    auto child = ChildProcess::spawn(shell(dir, "exec sleep 30"));
+    auto spec = shell(dir, "");
+    spec.argv = {"/usr/bin/sleep", "30"};
+    auto child = ChildProcess::spawn(spec);
     REQUIRE(child.has_value());
     stopped = child->pid();
   }
@@ -66,7 +68,9 @@ TEST_CASE("ChildProcess destructor stops the process unless detached", "[process
 
   pid_t kept = 0;
   {
-    auto spec = shell(dir, "exec sleep 30");
+    // spawn() returns after a successful exec, so /proc/<pid>/exe is sleep.
+    auto spec = shell(dir, "");
+    spec.argv = {"/usr/bin/sleep", "30"};
     spec.kill_with_parent = false;
     auto child = ChildProcess::spawn(spec);
     REQUIRE(child.has_value());

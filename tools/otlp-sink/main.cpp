@@ -27,9 +27,18 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(400, 599));
   app.add_option("--retry-after", retry_after, "Retry-After seconds sent with refused requests")
       ->check(CLI::NonNegativeNumber);
+  bool check_config = false;
+  app.add_flag("--check-config", check_config, "validate the flags, print them and exit");
   CLI11_PARSE(app, argc, argv);
   options.port = port;
   if (retry_after >= 0) options.retry_after_seconds = retry_after;
+  if (check_config) {
+    std::cout << "port=" << port << "\nout=" << (out_path.empty() ? "(stdout)" : out_path)
+              << "\nfail_first=" << options.fail_first << "\nstatus=" << options.fail_status
+              << "\nretry_after=" << (retry_after >= 0 ? std::to_string(retry_after) : "(none)")
+              << "\n";
+    return 0;
+  }
 
   std::ofstream file;
   if (!out_path.empty()) {

@@ -218,7 +218,50 @@ Result<void> apply_batching(const EnvLookup& env, ExporterConfig& config) {
   return {};
 }
 
+std::string_view sampler_name(SamplerKind kind) {
+  switch (kind) {
+    case SamplerKind::kAlwaysOn:
+      return "always_on";
+    case SamplerKind::kAlwaysOff:
+      return "always_off";
+    case SamplerKind::kTraceIdRatio:
+      return "traceidratio";
+    case SamplerKind::kParentBasedAlwaysOn:
+      return "parentbased_always_on";
+    case SamplerKind::kParentBasedAlwaysOff:
+      return "parentbased_always_off";
+    case SamplerKind::kParentBasedTraceIdRatio:
+      return "parentbased_traceidratio";
+  }
+  return "?";
+}
+
 }  // namespace
+
+std::string describe(const ExporterConfig& config) {
+  std::string out;
+  auto line = [&out](std::string_view key, const std::string& value) {
+    out += std::string(key) + "=" + value + "\n";
+  };
+  line("OTEL_SDK_DISABLED", config.disabled ? "true" : "false");
+  line("OTEL_SERVICE_NAME", config.service_name);
+  std::string attrs;
+  for (const auto& [k, v] : config.resource_attributes)
+    attrs += (attrs.empty() ? "" : ",") + k + "=" + v;
+  line("OTEL_RESOURCE_ATTRIBUTES", attrs);
+  line("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+       config.endpoint.empty() ? "(none: spans are not exported)" : config.endpoint);
+  std::string headers;
+  for (const auto& [k, v] : config.headers) headers += (headers.empty() ? "" : ",") + k + "=***";
+  line("OTEL_EXPORTER_OTLP_HEADERS", headers);
+  line("OTEL_EXPORTER_OTLP_TIMEOUT", std::to_string(config.timeout.count()));
+  line("OTEL_TRACES_SAMPLER", std::string(sampler_name(config.sampler.kind)));
+  line("OTEL_TRACES_SAMPLER_ARG", std::to_string(config.sampler.ratio));
+  line("OTEL_BSP_MAX_QUEUE_SIZE", std::to_string(config.max_queue_size));
+  line("OTEL_BSP_SCHEDULE_DELAY", std::to_string(config.schedule_delay.count()));
+  line("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", std::to_string(config.max_export_batch_size));
+  return out;
+}
 
 std::optional<std::string> process_env(std::string_view name) {
   const char* value = std::getenv(std::string(name).c_str());

@@ -161,3 +161,16 @@ TEST_CASE("a bad sampler ratio names OTEL_TRACES_SAMPLER_ARG") {
     CHECK_THAT(config.error().message, Catch::Contains("between 0 and 1"));
   }
 }
+
+TEST_CASE("describe prints the effective settings with header values masked") {
+  auto config = config_of({{"OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318"},
+                           {"OTEL_EXPORTER_OTLP_HEADERS", "authorization=secret-token"},
+                           {"OTEL_TRACES_SAMPLER", "always_off"}});
+  REQUIRE(config);
+  std::string text = describe(*config);
+  CHECK_THAT(text, Catch::Contains("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://c:4318/v1/traces"));
+  CHECK_THAT(text, Catch::Contains("OTEL_EXPORTER_OTLP_HEADERS=authorization=***"));
+  CHECK_THAT(text, Catch::Contains("OTEL_TRACES_SAMPLER=always_off"));
+  CHECK_THAT(text, Catch::Contains("OTEL_SERVICE_NAME=aether-test"));
+  CHECK(text.find("secret-token") == std::string::npos);
+}

@@ -60,6 +60,10 @@ using EnvLookup = std::function<std::optional<std::string>(std::string_view name
 [[nodiscard]] Result<ExporterConfig> exporter_config_from_env(std::string_view default_service_name,
                                                               const EnvLookup& env = process_env);
 
+// The effective settings as OTEL_* lines for --check-config, with header
+// values masked (they usually carry credentials).
+[[nodiscard]] std::string describe(const ExporterConfig& config);
+
 // Installs the sampler and (when an endpoint is set) starts the exporter
 // thread. Errc::kAlreadyRunning if an exporter is installed.
 [[nodiscard]] Result<void> init(ExporterConfig config);

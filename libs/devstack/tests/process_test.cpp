@@ -1,4 +1,7 @@
 // ChildProcess and helpers with ordinary programs (sh, sleep): no servers.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <string>
@@ -134,4 +137,31 @@ TEST_CASE("free_port gives usable loopback ports and check_port names the field"
   auto bad = check_port(65536, "Options::port");
   REQUIRE_FALSE(bad.has_value());
   CHECK_THAT(bad.error().message, Catch::Contains("Options::port"));
+}
+
+TEST_CASE("A spawned process dies with its parent when the parent crashes", "[process]") {
+  auto dir = temp_dir();
+  int pipe_fds[2];
+  REQUIRE(pipe(pipe_fds) == 0);
+  const pid_t parent = fork();
+  REQUIRE(parent >= 0);
+  if (parent == 0) {
+    // The "test process": spawns a server, then dies without running destructors.
+    close(pipe_fds[0]);
+    auto spec = shell(dir, "");
+    spec.argv = {"/usr/bin/sleep", "30"};
+    auto child = ChildProcess::spawn(spec);
+    pid_t pid = child ? child->pid() : -1;
+    (void)!write(pipe_fds[1], &pid, sizeof pid);
+    _exit(0);
+  }
+  close(pipe_fds[1]);
+  pid_t server = -1;
+  REQUIRE(read(pipe_fds[0], &server, sizeof server) == sizeof server);
+  close(pipe_fds[0]);
+  int status = 0;
+  waitpid(parent, &status, 0);
+  REQUIRE(server > 0);
+  for (int i = 0; i < 200 && pid_alive(server); ++i) usleep(10'000);
+  CHECK_FALSE(pid_alive(server));
 }

@@ -15,10 +15,7 @@ find_package(CURL REQUIRED)
 
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
-find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
-if(NOT TARGET httplib::httplib)
-  add_library(httplib::httplib INTERFACE IMPORTED)
-  set_target_properties(httplib::httplib PROPERTIES INTERFACE_INCLUDE_DIRECTORIES ${HTTPLIB_INCLUDE_DIR})
-  target_link_libraries(httplib::httplib INTERFACE Threads::Threads)
-endif()
+# Debian builds cpp-httplib as a shared library (the header holds declarations).
+pkg_check_modules(CPP_HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)
+add_library(httplib::httplib ALIAS PkgConfig::CPP_HTTPLIB)
 include(Catch)

@@ -34,8 +34,7 @@ function(aether_test)
   target_compile_options(${A_NAME} PRIVATE ${AETHER_WARNINGS})
   catch_discover_tests(${A_NAME}
     TEST_PREFIX "${A_NAME}: "
-    PROPERTIES LABELS "${A_LABELS}" TIMEOUT ${A_TIMEOUT}
-               ENVIRONMENT "AETHER_SOURCE_DIR=${PROJECT_SOURCE_DIR};AETHER_BINARY_DIR=${PROJECT_BINARY_DIR}")
+    PROPERTIES LABELS "${A_LABELS}" TIMEOUT ${A_TIMEOUT})
 endfunction()
 
 # aether_executable(NAME <binary> SRCS <files> DEPS <targets>)
@@ -47,8 +46,9 @@ function(aether_executable)
   target_compile_definitions(${A_NAME} PRIVATE AETHER_VERSION="${PROJECT_VERSION}")
 endfunction()
 
-# One shared Catch2 main for every test binary.
-file(WRITE ${CMAKE_BINARY_DIR}/aether_catch_main.cpp
-  "#define CATCH_CONFIG_MAIN\n#include <catch2/catch.hpp>\n")
-add_library(aether_catch_main STATIC ${CMAKE_BINARY_DIR}/aether_catch_main.cpp)
+# One shared Catch2 main for every test binary; it also sets AETHER_SOURCE_DIR
+# and AETHER_BINARY_DIR for the tests (see the file for why not via ctest).
+add_library(aether_catch_main STATIC ${CMAKE_CURRENT_LIST_DIR}/aether_catch_main.cpp)
 target_link_libraries(aether_catch_main PUBLIC Catch2::Catch2)
+target_compile_definitions(aether_catch_main PRIVATE
+  AETHER_SOURCE_DIR="${PROJECT_SOURCE_DIR}" AETHER_BINARY_DIR="${PROJECT_BINARY_DIR}")

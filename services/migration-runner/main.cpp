@@ -1,16 +1,15 @@
-// aether-migration-runner: wiring only (see src/cli.cpp).
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
-
+// aether-migration-runner: wiring only (see src/cli.cpp for the commands).
 #include <iostream>
 
 #include "cli.hpp"
+#include "nats_event_publisher.hpp"
 
 int main(int argc, char** argv) {
-  // stdout carries the command's result (status --json must stay parseable);
-  // logs go to stderr.
-  spdlog::set_default_logger(spdlog::stderr_color_mt("aether-migration-runner"));
+  using namespace aether::migrate;
   std::vector<std::string> args(argv + 1, argv + argc);
-  aether::migrate::CliIo io{std::cout, std::cerr};
-  return aether::migrate::run_cli(args, aether::migrate::process_env(), io, nullptr);
+  auto nats = [](const Config& config) -> std::unique_ptr<EventPublisher> {
+    return std::make_unique<NatsEventPublisher>(
+        NatsPublisherOptions{config.nats_url, config.publish_timeout});
+  };
+  return run_cli(args, aether::config::process_env(), CliIo{std::cout, std::cerr}, nats);
 }

@@ -24,7 +24,7 @@ struct CliIo {
   std::ostream& err;
 };
 
-[[nodiscard]] int run_cli(const std::vector<std::string>& args, const EnvLookup& env,
+[[nodiscard]] int run_cli(const std::vector<std::string>& args, const config::EnvLookup& env,
                           const CliIo& io, const PublisherFactory& publisher_factory);
 
 }  // namespace aether::migrate

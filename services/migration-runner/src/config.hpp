@@ -1,40 +1,55 @@
-// The runner's configuration: environment first (the contract), flags on top.
+// The runner's configuration: environment variables declared on an
+// aether::config::Spec (the contract: DATABASE_URL, NATS_URL, AETHER_MIGRATE_*),
+// with command-line flags on top.
+//
+// ConfigFields declares the variables on a Spec at start-up; after the Spec
+// is loaded, config() gives a plain Config. Main thread only.
 #pragma once
 
 #include <chrono>
-#include <functional>
-#include <optional>
 #include <string>
 #include <string_view>
 
+#include "aether/config/config.hpp"
 #include "errors.hpp"
 
 namespace aether::migrate {
 
-using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
-
-[[nodiscard]] EnvLookup process_env();
-
 struct Config {
-  std::string database_url = "postgresql://aether:aether@127.0.0.1:5432/aether";
-  std::string nats_url = "nats://127.0.0.1:4222";
-  std::chrono::milliseconds lock_timeout{60'000};        // AETHER_MIGRATE_LOCK_TIMEOUT
-  std::chrono::milliseconds pg_lock_timeout{10'000};     // AETHER_MIGRATE_PG_LOCK_TIMEOUT
-  std::chrono::milliseconds statement_timeout{600'000};  // AETHER_MIGRATE_STATEMENT_TIMEOUT
-  std::chrono::milliseconds connect_timeout{10'000};     // AETHER_MIGRATE_CONNECT_TIMEOUT
-  std::chrono::milliseconds publish_timeout{30'000};     // AETHER_MIGRATE_PUBLISH_TIMEOUT
-  bool publish = true;                                   // AETHER_MIGRATE_PUBLISH=on|off
-  std::string dir;                                       // AETHER_MIGRATE_DIR; empty: embedded
+  std::string database_url;
+  std::string nats_url;
+  std::chrono::milliseconds lock_timeout{60'000};        // wait for another runner's lock
+  std::chrono::milliseconds pg_lock_timeout{10'000};     // SET LOCAL lock_timeout
+  std::chrono::milliseconds statement_timeout{600'000};  // SET LOCAL statement_timeout
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds publish_timeout{30'000};  // retries of the event, in total
+  bool publish = true;
+  std::string dir;         // empty: the embedded migrations
   std::string applied_by;  // POD_NAME, else HOSTNAME, else gethostname()
 };
 
-// "500ms", "60s", "2m", "1h", "0" (none). The error names `field` and the rule.
+class ConfigFields {
+ public:
+  explicit ConfigFields(config::Spec& spec);
+  // After spec.load() succeeded.
+  [[nodiscard]] Config config() const;
+
+ private:
+  config::StringField& database_url_;
+  config::StringField& nats_url_;
+  config::DurationField& lock_timeout_;
+  config::DurationField& pg_lock_timeout_;
+  config::DurationField& statement_timeout_;
+  config::DurationField& connect_timeout_;
+  config::DurationField& publish_timeout_;
+  config::BoolField& publish_;
+  config::StringField& dir_;
+  config::StringField& pod_name_;
+  config::StringField& hostname_;
+};
+
+// For flags: "500ms", "60s", "2m", "1h", "0" (none). The error names `field`.
 [[nodiscard]] Result<std::chrono::milliseconds> parse_duration(std::string_view field,
                                                                std::string_view text);
-
-[[nodiscard]] Result<Config> config_from_env(const EnvLookup& env);
-
-// Effective configuration, one `NAME=value` per line, secrets masked.
-[[nodiscard]] std::string describe(const Config& config);
 
 }  // namespace aether::migrate

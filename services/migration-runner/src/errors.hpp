@@ -8,18 +8,20 @@ namespace aether::migrate {
 
 // Each code maps to a distinct process exit code (see exit_code() and the
 // README's table), so a Job's status says what went wrong without logs.
+// The enumerators' order is the exit code order: append, never reorder.
 enum class Errc {
   kInternal,         // 1: a bug or an unexpected state
-  kBadConfig,        // 2: bad flag / environment value / --to target
-  kUnreachable,      // 3: no database server answered
-  kAuthFailed,       // 4: the server rejected the credentials
-  kNoDatabase,       // 5: the database in DATABASE_URL does not exist
-  kMigrationFailed,  // 6: a migration's SQL failed (rolled back, nothing recorded)
-  kLockTimeout,      // 7: another runner held the advisory lock past --lock-timeout
-  kDrift,            // 8: applied migration edited or missing, or history out of order
-  kBadSource,        // 9: migration files invalid (name, duplicate version, unreadable)
-  kPublishFailed,    // 10: schema applied, but aether.evt.schema.migrated not published
-  kDatabase,         // 11: any other database error (permissions, lost connection)
+  kBadConfig,        // 2: bad flag value or --to target (usage)
+  kInvalidConfig,    // 3: bad environment value, e.g. an unparsable DATABASE_URL
+  kUnreachable,      // 4: no database server answered
+  kAuthFailed,       // 5: the server rejected the credentials
+  kNoDatabase,       // 6: the database in DATABASE_URL does not exist
+  kMigrationFailed,  // 7: a migration's SQL failed (rolled back, nothing recorded)
+  kLockTimeout,      // 8: another runner held the advisory lock past --lock-timeout
+  kDrift,            // 9: applied migration edited or missing, or history out of order
+  kBadSource,        // 10: migration files invalid (name, duplicate version, unreadable)
+  kPublishFailed,    // 11: schema applied, but aether.evt.schema.migrated not published
+  kDatabase,         // 12: any other database error (permissions, lost connection)
 };
 
 struct Error {
@@ -34,32 +36,7 @@ using Result = std::expected<T, Error>;
   return std::unexpected<Error>(Error{code, std::move(message)});
 }
 
-[[nodiscard]] constexpr int exit_code(Errc code) {
-  switch (code) {
-    case Errc::kInternal:
-      return 1;
-    case Errc::kBadConfig:
-      return 2;
-    case Errc::kUnreachable:
-      return 3;
-    case Errc::kAuthFailed:
-      return 4;
-    case Errc::kNoDatabase:
-      return 5;
-    case Errc::kMigrationFailed:
-      return 6;
-    case Errc::kLockTimeout:
-      return 7;
-    case Errc::kDrift:
-      return 8;
-    case Errc::kBadSource:
-      return 9;
-    case Errc::kPublishFailed:
-      return 10;
-    case Errc::kDatabase:
-      return 11;
-  }
-  return 1;
-}
+// 0 success; 1-3 follow libs/config (failure, usage, invalid configuration).
+[[nodiscard]] constexpr int exit_code(Errc code) { return static_cast<int>(code) + 1; }
 
 }  // namespace aether::migrate

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <spdlog/spdlog.h>
 
+#include "aether/trace/trace.hpp"
 #include "migration.hpp"
 
 namespace aether::migrate {
@@ -17,13 +18,34 @@ Result<MigrationDatabase> Runner::open() {
 
 Result<UpOutcome> Runner::up(std::optional<std::int64_t> target) {
   const auto start = std::chrono::steady_clock::now();
+  trace::Span span("migration-runner up");
+  auto scope = span.activate();
+  span.set_attribute("aether.applied_by", options_.applied_by);
   auto db = open();
-  if (!db) return std::unexpected(db.error());
-  if (auto r = db->acquire_lock(options_.lock_wait); !r) return std::unexpected(r.error());
+  if (!db) {
+    span.set_error(db.error().message);
+    return std::unexpected(db.error());
+  }
+  auto outcome = up_locked(*db, target, start, trace::format_traceparent(span.context()));
+  if (!outcome) {
+    span.set_error(outcome.error().message);
+    return outcome;
+  }
+  span.set_attribute("aether.schema.from_version", outcome->from_version);
+  span.set_attribute("aether.schema.to_version", outcome->to_version);
+  span.set_attribute("aether.schema.applied", static_cast<std::int64_t>(outcome->applied.size()));
+  if (outcome->migration_error) span.set_error(outcome->migration_error->message);
+  return outcome;
+}
+
+Result<UpOutcome> Runner::up_locked(MigrationDatabase& db, std::optional<std::int64_t> target,
+                                    std::chrono::steady_clock::time_point start,
+                                    const std::string& traceparent) {
+  if (auto r = db.acquire_lock(options_.lock_wait); !r) return std::unexpected(r.error());
   // Everything below runs under the lock: history read after taking it, so a
   // runner that waited sees what the previous holder applied.
-  if (auto r = db->ensure_history_table(); !r) return std::unexpected(r.error());
-  auto history = db->read_history();
+  if (auto r = db.ensure_history_table(); !r) return std::unexpected(r.error());
+  auto history = db.read_history();
   if (!history) return std::unexpected(history.error());
   auto report = compare(migrations_, *history);
   auto plan = plan_up(migrations_, report, target);
@@ -38,7 +60,7 @@ Result<UpOutcome> Runner::up(std::optional<std::int64_t> target) {
   for (const Migration* m : *plan) {
     spdlog::info("applying migration {} ({}){}", m->version, m->name,
                  m->no_transaction ? " outside a transaction" : "");
-    auto applied = db->apply(*m, options_.sql_timeouts, options_.applied_by);
+    auto applied = db.apply(*m, options_.sql_timeouts, options_.applied_by);
     if (!applied) {
       if (outcome.applied.empty()) return std::unexpected(applied.error());
       outcome.migration_error = applied.error();
@@ -48,19 +70,20 @@ Result<UpOutcome> Runner::up(std::optional<std::int64_t> target) {
     outcome.applied.push_back(AppliedNow{m->version, m->name, m->checksum, *applied});
     outcome.to_version = m->version;
   }
-  if (auto r = db->release_lock(); !r) spdlog::warn("{}", r.error().message);
-  if (!outcome.applied.empty()) announce(outcome, start);
+  if (auto r = db.release_lock(); !r) spdlog::warn("{}", r.error().message);
+  if (!outcome.applied.empty()) announce(outcome, start, traceparent);
   outcome.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - start)
                             .count();
   return outcome;
 }
 
-void Runner::announce(UpOutcome& outcome, std::chrono::steady_clock::time_point start) {
+void Runner::announce(UpOutcome& outcome, std::chrono::steady_clock::time_point start,
+                      const std::string& traceparent) {
   outcome.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - start)
                             .count();
-  auto event = make_schema_migrated_event(outcome, options_.applied_by, options_.traceparent);
+  auto event = make_schema_migrated_event(outcome, options_.applied_by, traceparent);
   if (publisher_ == nullptr) {
     spdlog::warn("publishing disabled: {} not sent for versions {}..{}", kSchemaMigratedSubject,
                  outcome.from_version, outcome.to_version);

@@ -4,7 +4,8 @@
 // A Runner holds the options and the migration set; each command opens its
 // own connection, does its work and closes it, so a Runner may be used for
 // several commands in a row (by one thread at a time). `up` holds the
-// advisory lock for its whole run.
+// advisory lock for its whole run, inside a span "migration-runner up" whose
+// traceparent the event carries.
 #pragma once
 
 #include <chrono>
@@ -28,7 +29,6 @@ struct RunnerOptions {
   std::chrono::milliseconds lock_wait{60'000};  // --lock-timeout
   std::chrono::seconds connect_timeout{10};
   SqlTimeouts sql_timeouts;
-  std::string traceparent;  // carried in the event; empty when not traced
 };
 
 struct AppliedNow {
@@ -67,7 +67,12 @@ class Runner {
 
  private:
   [[nodiscard]] Result<MigrationDatabase> open();
-  void announce(UpOutcome& outcome, std::chrono::steady_clock::time_point start);
+  [[nodiscard]] Result<UpOutcome> up_locked(MigrationDatabase& db,
+                                            std::optional<std::int64_t> target,
+                                            std::chrono::steady_clock::time_point start,
+                                            const std::string& traceparent);
+  void announce(UpOutcome& outcome, std::chrono::steady_clock::time_point start,
+                const std::string& traceparent);
 
   RunnerOptions options_;
   std::vector<Migration> migrations_;

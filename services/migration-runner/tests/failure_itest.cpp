@@ -20,7 +20,8 @@ CliRun run(std::vector<std::string> args, std::map<std::string, std::string> env
   std::ostringstream out, err;
   env.emplace("AETHER_MIGRATE_PUBLISH", "off");
   env.emplace("HOSTNAME", "cli-test");
-  int code = run_cli(args, env_of(std::move(env)), CliIo{out, err}, nullptr);
+  env.emplace("AETHER_LOG_FORMAT", "text");
+  int code = run_cli(args, aether::config::map_env(std::move(env)), CliIo{out, err}, nullptr);
   return {code, out.str(), err.str()};
 }
 
@@ -43,7 +44,7 @@ TEST_CASE("a failing migration leaves the schema as it was; the fixed one then a
   dir.write("0002_bad.sql", kBad);
   auto failed = run({"up", "--dir", dir.path().string()}, {{"DATABASE_URL", server().url()}});
   INFO(failed.err);
-  CHECK(failed.code == 6);
+  CHECK(failed.code == 7);
   CHECK(lines(failed.err) == 1);
   CHECK(failed.err.find("0002_bad.sql:4:") != std::string::npos);
   CHECK(failed.err.find("syntax error at or near \"TABEL\"") != std::string::npos);
@@ -89,14 +90,14 @@ TEST_CASE("an edited applied migration is refused by up and caught by verify") {
   dir.write("0003_next.sql", "CREATE TABLE next (id int);\n");
   auto up = run({"up", "--dir", dir.path().string()}, {{"DATABASE_URL", server().url()}});
   INFO(up.err);
-  CHECK(up.code == 8);
+  CHECK(up.code == 9);
   CHECK(lines(up.err) == 1);
   CHECK(up.err.find("0001_good.sql") != std::string::npos);
   CHECK(up.err.find("edited after it was applied") != std::string::npos);
   CHECK(query_value(server().url(), "SELECT to_regclass('next') IS NULL") == "t");
 
   auto verify = run({"verify", "--dir", dir.path().string()}, {{"DATABASE_URL", server().url()}});
-  CHECK(verify.code == 8);
+  CHECK(verify.code == 9);
   CHECK(verify.err.find("edited") != std::string::npos);
 
   // A removed file and a late-merged lower version are drift too.
@@ -105,7 +106,7 @@ TEST_CASE("an edited applied migration is refused by up and caught by verify") {
   dir.write("0001_good.sql", kGood);
   std::filesystem::remove(dir.path() / "0002_more.sql");
   auto missing = run({"verify", "--dir", dir.path().string()}, {{"DATABASE_URL", server().url()}});
-  CHECK(missing.code == 8);
+  CHECK(missing.code == 9);
   CHECK(missing.err.find("no file has that version") != std::string::npos);
 
   auto status =
@@ -119,18 +120,18 @@ TEST_CASE("wrong password, missing database and unreachable server have their ow
   std::string wrong = url;
   wrong.replace(wrong.find(":aether@"), 8, ":wrong@");
   auto auth = run({"up"}, {{"DATABASE_URL", wrong}});
-  CHECK(auth.code == 4);
+  CHECK(auth.code == 5);
   CHECK(lines(auth.err) == 1);
   CHECK(auth.err.find("wrong") == std::string::npos);  // the password is masked
   CHECK(auth.err.find("password authentication failed") != std::string::npos);
 
   auto nodb = run({"status"}, {{"DATABASE_URL", url.substr(0, url.rfind('/')) + "/nope"}});
-  CHECK(nodb.code == 5);
+  CHECK(nodb.code == 6);
   CHECK(lines(nodb.err) == 1);
   CHECK(nodb.err.find("database \"nope\" does not exist") != std::string::npos);
 
   auto down = run({"up"}, {{"DATABASE_URL", "postgresql://aether:aether@127.0.0.1:1/aether"}});
-  CHECK(down.code == 3);
+  CHECK(down.code == 4);
   CHECK(lines(down.err) == 1);
   CHECK(down.err.find("database unreachable") != std::string::npos);
 
@@ -151,7 +152,7 @@ TEST_CASE("a lock held by another session times out with a message naming the ho
 
   auto r = run({"up", "--lock-timeout", "1s"}, {{"DATABASE_URL", server().url()}});
   INFO(r.err);
-  CHECK(r.code == 7);
+  CHECK(r.code == 8);
   CHECK(lines(r.err) == 1);
   CHECK(r.err.find("pid " + holder_pid) != std::string::npos);
   CHECK(r.err.find("schema-hog@test") != std::string::npos);
@@ -175,8 +176,8 @@ TEST_CASE("help, version and check-config work without a database") {
                    {{"DATABASE_URL", "postgresql://u:secret@db/x"}, {"POD_NAME", "p-1"}});
   CHECK(check.code == 0);
   CHECK(check.out.find("secret") == std::string::npos);
-  CHECK(check.out.find("applied_by=p-1") != std::string::npos);
+  CHECK(check.out.find("POD_NAME=p-1") != std::string::npos);
   auto bad = run({"--check-config"}, {{"AETHER_MIGRATE_STATEMENT_TIMEOUT", "forever"}});
-  CHECK(bad.code == 2);
+  CHECK(bad.code == 3);
   CHECK(bad.err.find("AETHER_MIGRATE_STATEMENT_TIMEOUT") != std::string::npos);
 }

@@ -113,12 +113,4 @@ inline std::string query_value(const std::string& url, const std::string& sql) {
   return PQgetvalue(r.get(), 0, 0);
 }
 
-inline EnvLookup env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(std::string(name));
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
 }  // namespace aether::migrate::testing

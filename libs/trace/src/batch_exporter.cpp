@@ -15,7 +15,8 @@ using Clock = std::chrono::steady_clock;
 bool retryable(const HttpResult& r) {
   // Connection failures are transient (collector restarting); so are these
   // statuses per the OTLP/HTTP spec.
-  return r.status == 0 || r.status == 429 || r.status == 502 || r.status == 503 || r.status == 504;
+  return (r.status == 0 && r.transient) || r.status == 429 || r.status == 502 || r.status == 503 ||
+         r.status == 504;
 }
 
 }  // namespace

@@ -97,6 +97,12 @@ HttpResult HttpSender::post(const std::string& body, std::chrono::milliseconds t
   CURLcode code = curl_easy_perform(curl_);
   if (code != CURLE_OK) {
     result.transport_error = curl_easy_strerror(code);
+    // A collector restarting or briefly unreachable; a malformed URL or a TLS
+    // setup error will not get better by retrying.
+    result.transient = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
+                       code == CURLE_OPERATION_TIMEDOUT || code == CURLE_SEND_ERROR ||
+                       code == CURLE_RECV_ERROR || code == CURLE_GOT_NOTHING ||
+                       code == CURLE_PARTIAL_FILE;
     return result;
   }
   curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &result.status);

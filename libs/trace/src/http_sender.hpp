@@ -19,6 +19,7 @@ namespace aether::trace::detail {
 struct HttpResult {
   long status = 0;              // 0 when no HTTP response (connection refused, timeout)
   std::string transport_error;  // curl's message when status == 0
+  bool transient = false;       // a transport failure worth retrying (refused, timeout, reset)
   std::optional<std::chrono::milliseconds> retry_after;
   std::string body;
 };

@@ -57,6 +57,7 @@ void fill_span(otlp::Span* out, const RecordedSpan& span) {
     kv->set_key(key);
     set_value(kv->mutable_value(), value);
   }
+  if (span.dropped_attributes > 0) out->set_dropped_attributes_count(span.dropped_attributes);
   if (span.status != StatusCode::kUnset) {
     out->mutable_status()->set_code(
         static_cast<otlp::Status::StatusCode>(static_cast<int>(span.status)));

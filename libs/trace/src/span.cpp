@@ -75,6 +75,10 @@ void Span::set_attribute(std::string key, AttributeValue value) {
       return;
     }
   }
+  if (data_->record.attributes.size() >= kMaxSpanAttributes) {
+    ++data_->record.dropped_attributes;
+    return;
+  }
   data_->record.attributes.emplace_back(std::move(key), std::move(value));
 }
 
@@ -105,6 +109,7 @@ void Span::end() {
   out.attributes = std::move(rec.attributes);
   out.status = rec.status;
   out.status_message = std::move(rec.status_message);
+  out.dropped_attributes = rec.dropped_attributes;
   export_recorded(std::move(out));
 }
 

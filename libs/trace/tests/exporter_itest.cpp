@@ -289,3 +289,37 @@ TEST_CASE("init_from_env reads the endpoint and service name from OTEL_* variabl
   REQUIRE(sink.wait_for_spans(1, kWait));
   CHECK(sink.spans()[0].service == "from-env");
 }
+
+TEST_CASE("span attributes are capped and status follows the OpenTelemetry rules") {
+  OtlpSink sink;
+  REQUIRE(sink.start());
+  REQUIRE(init(config_for(sink.endpoint())));
+  ExporterGuard guard;
+  {
+    Span span("many attributes", SpanKind::kInternal, std::nullopt);
+    for (int i = 0; i < 130; ++i) span.set_attribute("k" + std::to_string(i), std::int64_t{i});
+    span.set_attribute("k0", std::string("replaced"));  // replacing works at the cap
+    span.set_status(StatusCode::kOk);
+    span.set_error("ignored: Ok is final");
+    span.set_status(StatusCode::kUnset);
+  }
+  {
+    Span span("error then unset", SpanKind::kInternal, std::nullopt);
+    span.set_error("real failure");
+    span.set_status(StatusCode::kUnset);
+  }
+  REQUIRE(force_flush(kWait));
+  REQUIRE(sink.wait_for_spans(2, kWait));
+  for (const auto& s : sink.spans()) {
+    if (s.name == "many attributes") {
+      CHECK(s.attributes.size() == kMaxSpanAttributes);
+      CHECK(s.attributes["k0"] == "replaced");
+      CHECK_FALSE(s.attributes.contains("k128"));
+      CHECK(s.status_code == "ok");
+      CHECK(s.status_message.empty());
+    } else {
+      CHECK(s.status_code == "error");
+      CHECK(s.status_message == "real failure");
+    }
+  }
+}

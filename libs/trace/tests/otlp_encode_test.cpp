@@ -16,6 +16,7 @@ TEST_CASE("a recorded span encodes to OTLP with ids, kind, times, attributes and
   span.attributes = {{"s", std::string("x")}, {"i", std::int64_t{7}}, {"d", 1.5}, {"b", true}};
   span.status = StatusCode::kError;
   span.status_message = "boom";
+  span.dropped_attributes = 3;
   ExporterConfig config;
   config.service_name = "vm-worker";
   config.resource_attributes = {{"env", "dev"}};
@@ -41,6 +42,7 @@ TEST_CASE("a recorded span encodes to OTLP with ids, kind, times, attributes and
   CHECK(out.attributes(3).value().bool_value());
   CHECK(out.status().code() == opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
   CHECK(out.status().message() == "boom");
+  CHECK(out.dropped_attributes_count() == 3);
 }
 
 TEST_CASE("a root span has an empty parent_span_id") {

@@ -111,7 +111,12 @@ struct RecordedSpan {
   std::vector<std::pair<std::string, AttributeValue>> attributes;
   StatusCode status = StatusCode::kUnset;
   std::string status_message;
+  std::uint32_t dropped_attributes = 0;  // beyond Span's attribute limit
 };
+
+// Span keeps at most this many attributes (the OpenTelemetry default); more
+// are counted in dropped_attributes and exported as dropped_attributes_count.
+inline constexpr std::size_t kMaxSpanAttributes = 128;
 void export_recorded(RecordedSpan span);
 
 }  // namespace aether::trace

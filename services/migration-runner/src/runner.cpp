@@ -44,9 +44,13 @@ Result<UpOutcome> Runner::up_locked(MigrationDatabase& db, std::optional<std::in
   if (auto r = db.acquire_lock(options_.lock_wait); !r) return std::unexpected(r.error());
   // Everything below runs under the lock: history read after taking it, so a
   // runner that waited sees what the previous holder applied.
-  if (auto r = db.ensure_history_table(); !r) return std::unexpected(r.error());
   auto history = db.read_history();
   if (!history) return std::unexpected(history.error());
+  // Created only when absent (an empty history may also mean "no table"):
+  // the no-op path, run by every init container, stays at a few queries.
+  if (history->empty()) {
+    if (auto r = db.ensure_history_table(); !r) return std::unexpected(r.error());
+  }
   auto report = compare(migrations_, *history);
   auto plan = plan_up(migrations_, report, target);
   if (!plan) return std::unexpected(plan.error());
@@ -85,7 +89,7 @@ void Runner::announce(UpOutcome& outcome, std::chrono::steady_clock::time_point 
                             .count();
   auto event = make_schema_migrated_event(outcome, options_.applied_by, traceparent);
   if (publisher_ == nullptr) {
-    spdlog::warn("publishing disabled: {} not sent for versions {}..{}", kSchemaMigratedSubject,
+    spdlog::info("publishing disabled: {} not sent for versions {}..{}", kSchemaMigratedSubject,
                  outcome.from_version, outcome.to_version);
     return;
   }

@@ -82,8 +82,10 @@ TEST_CASE("the embedded migrations are the files in migrations/, valid and in or
   REQUIRE(ms);
   REQUIRE(ms->size() >= 3);
   for (std::size_t i = 0; i < ms->size(); ++i) CHECK((*ms)[i].version == static_cast<long>(i) + 1);
-  auto from_dir = load_migrations_from_dir(std::string(std::getenv("AETHER_SOURCE_DIR")) +
-                                           "/services/migration-runner/migrations");
+  const char* source_dir = std::getenv("AETHER_SOURCE_DIR");
+  REQUIRE(source_dir != nullptr);
+  auto from_dir =
+      load_migrations_from_dir(std::string(source_dir) + "/services/migration-runner/migrations");
   REQUIRE(from_dir);
   REQUIRE(from_dir->size() == ms->size());
   for (std::size_t i = 0; i < ms->size(); ++i) {

@@ -1,0 +1,92 @@
+// The runtime interface vm-worker uses to run microVMs, whatever the VMM.
+//
+// A Runtime boots VMs from a VmConfig; each boot returns a Vm handle that
+// speaks the guest frame protocol (libs/guest_proto) to the in-guest agent.
+// Runtimes: QEMU (-M microvm, KVM or TCG) and Firecracker, chosen by
+// make_runtime() from AETHER_RUNTIME=auto|firecracker|qemu.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "aether/v1/guest.pb.h"
+#include "aether/vmm/errors.hpp"
+
+namespace aether::vmm {
+
+struct VmConfig {
+  std::string id;                                     // [A-Za-z0-9_.-]{1,64}; names the state dir
+  std::filesystem::path state_dir;                    // per-VM directory (sockets, logs); created
+  std::filesystem::path kernel;                       // uncompressed vmlinux
+  std::filesystem::path initrd;                       // initramfs with the agent as /init
+  std::optional<std::filesystem::path> rootfs;        // ext4 image as /dev/vda (optional)
+  unsigned vcpus = 1;                                 // 1..32
+  unsigned memory_mib = 256;                          // 64..65536
+  std::string extra_cmdline;                          // appended to the kernel command line
+  std::chrono::milliseconds boot_timeout{60'000};     // until the agent's Hello
+  std::chrono::milliseconds request_timeout{30'000};  // ping, file ops, shutdown
+  std::chrono::milliseconds default_exec_timeout{300'000};  // when a request says 0
+  std::size_t max_collected_output = 16u << 20;             // exec output kept when not streamed
+};
+
+enum class VmState { kRunning, kStopped, kFailed };
+
+struct VmStatus {
+  VmState state = VmState::kRunning;
+  std::string detail;  // e.g. QMP "running", or why it failed
+};
+
+// Called for each output chunk as it arrives; return false to kill the command.
+using OutputCallback = std::function<bool(const v1::ExecOutputChunk&)>;
+
+// A booted VM. Methods may be called from any thread; they are serialized
+// (one request on the channel at a time). Destroying the handle kills the VM
+// if it is still running. A protocol violation or silence from the guest kills
+// the VM and fails that call and every later one with kVmDead.
+class Vm {
+ public:
+  virtual ~Vm() = default;
+
+  [[nodiscard]] virtual const std::string& id() const = 0;
+  [[nodiscard]] virtual const v1::Hello& hello() const = 0;
+  // Wall time from launching the VMM to the agent's Hello.
+  [[nodiscard]] virtual std::chrono::microseconds boot_time() const = 0;
+
+  // Round trip time of a Ping.
+  [[nodiscard]] virtual Result<std::chrono::microseconds> ping() = 0;
+  // Runs a command; without a callback, stdout/stderr are collected into the
+  // reply (up to max_collected_output, then output_truncated). exec_id is set
+  // here; timeout_ms 0 becomes config.default_exec_timeout.
+  [[nodiscard]] virtual Result<v1::ExecReply> exec(v1::ExecRequest request,
+                                                   const OutputCallback& on_output = {}) = 0;
+  // Writes put.content to put.path in the guest, in chunks; the reply's sha256
+  // is checked against what was sent.
+  [[nodiscard]] virtual Result<v1::FilePutReply> put_file(const v1::FilePut& put) = 0;
+  [[nodiscard]] virtual Result<v1::FileGetReply> get_file(const v1::FileGet& get) = 0;
+  // Asks the agent to power off and waits for the VMM to exit; kills it when
+  // it does not within request_timeout.
+  [[nodiscard]] virtual Result<void> shutdown() = 0;
+  virtual void kill() = 0;
+  [[nodiscard]] virtual VmStatus status() = 0;
+  // Host process id of the VMM (for RSS measurements); -1 when gone.
+  [[nodiscard]] virtual int vmm_pid() const = 0;
+};
+
+// Boots VMs. Thread-safe: boot() may run concurrently for different VMs.
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+  [[nodiscard]] virtual std::string_view name() const = 0;  // "qemu-kvm", "qemu-tcg", "firecracker"
+  [[nodiscard]] virtual Result<std::unique_ptr<Vm>> boot(const VmConfig& config) = 0;
+};
+
+// Checks the rules of VmConfig; the message names the field and the rule.
+[[nodiscard]] Result<void> validate(const VmConfig& config);
+
+}  // namespace aether::vmm

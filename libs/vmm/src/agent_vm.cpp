@@ -1,0 +1,264 @@
+#include "agent_vm.hpp"
+
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include "sha256.hpp"
+
+namespace aether::vmm {
+
+using guest_proto::Clock;
+
+AgentVm::~AgentVm() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<void> AgentVm::attach_channel(int fd, Clock::time_point deadline,
+                                     Clock::time_point launched) {
+  std::lock_guard lock(mutex_);
+  fd_ = fd;
+  reader_.emplace(fd_);
+  auto frame = reader_->read(deadline);
+  if (!frame) {
+    const auto code = frame.error().code == guest_proto::Errc::kTimeout  ? Errc::kBootTimeout
+                      : frame.error().code == guest_proto::Errc::kClosed ? Errc::kSpawn
+                                                                         : Errc::kProtocol;
+    dead_ = "no hello from the agent: " + frame.error().message;
+    return std::unexpected(Error{code, "VM " + config_.id + ": " + *dead_ + diagnostics()});
+  }
+  if (!frame->has_hello()) {
+    dead_ = "the agent's first frame is not a Hello";
+    return std::unexpected(Error{Errc::kProtocol, "VM " + config_.id + ": " + *dead_});
+  }
+  hello_ = frame->hello();
+  boot_time_ = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - launched);
+  return {};
+}
+
+Clock::time_point AgentVm::request_deadline() const {
+  return Clock::now() + config_.request_timeout;
+}
+
+Result<void> AgentVm::check_alive() const {
+  if (dead_)
+    return std::unexpected(Error{Errc::kVmDead, "VM " + config_.id + " is gone: " + *dead_});
+  return {};
+}
+
+Error AgentVm::fail(const guest_proto::Error& error, const std::string& during) {
+  const Errc code = error.code == guest_proto::Errc::kTimeout  ? Errc::kTimeout
+                    : error.code == guest_proto::Errc::kClosed ? Errc::kVmDead
+                                                               : Errc::kProtocol;
+  dead_ = during + ": " + error.message;
+  spdlog::warn("vmm: VM {} killed: {}", config_.id, *dead_);
+  kill_vmm();
+  return Error{code, "VM " + config_.id + " killed: " + *dead_};
+}
+
+Error AgentVm::fail_unexpected(const v1::GuestFrame& frame, const std::string& during) {
+  return fail(guest_proto::Error{guest_proto::Errc::kMalformed,
+                                 "unexpected frame (id " + std::to_string(frame.id()) + ", body " +
+                                     std::to_string(frame.body_case()) + ")"},
+              during);
+}
+
+Result<void> AgentVm::send(const v1::GuestFrame& frame, Clock::time_point deadline) {
+  if (auto sent = guest_proto::write_frame(fd_, frame, deadline); !sent) {
+    return std::unexpected(fail(sent.error(), "sending a request"));
+  }
+  return {};
+}
+
+Result<v1::GuestFrame> AgentVm::receive(std::uint64_t id, Clock::time_point deadline) {
+  auto frame = reader_->read(deadline);
+  if (!frame) return std::unexpected(fail(frame.error(), "waiting for the agent"));
+  while (frame->id() != id && frame->has_error() && ignored_ids_.erase(frame->id()) > 0) {
+    frame = reader_->read(deadline);
+    if (!frame) return std::unexpected(fail(frame.error(), "waiting for the agent"));
+  }
+  if (frame->id() != id) return std::unexpected(fail_unexpected(*frame, "waiting for the agent"));
+  return std::move(*frame);
+}
+
+Result<std::chrono::microseconds> AgentVm::ping() {
+  std::lock_guard lock(mutex_);
+  if (auto alive = check_alive(); !alive) return std::unexpected(alive.error());
+  const auto start = Clock::now();
+  v1::GuestFrame frame;
+  frame.set_id(next_id_++);
+  frame.mutable_ping()->set_nonce(frame.id() * 7919);
+  if (auto sent = send(frame, request_deadline()); !sent) return std::unexpected(sent.error());
+  auto reply = receive(frame.id(), request_deadline());
+  if (!reply) return std::unexpected(reply.error());
+  if (!reply->has_pong() || reply->pong().nonce() != frame.ping().nonce()) {
+    return std::unexpected(fail_unexpected(*reply, "ping"));
+  }
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+}
+
+Result<v1::ExecReply> AgentVm::exec(v1::ExecRequest request, const OutputCallback& on_output) {
+  std::lock_guard lock(mutex_);
+  if (auto alive = check_alive(); !alive) return std::unexpected(alive.error());
+  if (request.argv_size() == 0) {
+    return std::unexpected(Error{Errc::kInvalidConfig, "exec: argv must not be empty"});
+  }
+  if (request.timeout_ms() == 0) {
+    request.set_timeout_ms(static_cast<std::uint32_t>(config_.default_exec_timeout.count()));
+  }
+  v1::GuestFrame frame;
+  frame.set_id(next_id_++);
+  request.set_exec_id(frame.id());
+  *frame.mutable_exec() = std::move(request);
+  // The guest enforces the timeout; the host allows it some slack before it
+  // declares the guest silent.
+  const auto deadline =
+      Clock::now() + std::chrono::milliseconds(frame.exec().timeout_ms()) + config_.request_timeout;
+  if (auto sent = send(frame, request_deadline()); !sent) return std::unexpected(sent.error());
+  std::string out, err;
+  bool truncated = false;
+  bool kill_sent = false;
+  for (;;) {
+    auto reply = receive(frame.id(), deadline);
+    if (!reply) return std::unexpected(reply.error());
+    if (reply->has_exec_output()) {
+      const auto& chunk = reply->exec_output();
+      if (on_output) {
+        if (!on_output(chunk) && !kill_sent) {
+          v1::GuestFrame kill;
+          kill.set_id(next_id_++);
+          ignored_ids_.insert(kill.id());
+          kill.mutable_exec_kill()->set_exec_id(frame.id());
+          if (auto sent = send(kill, request_deadline()); !sent)
+            return std::unexpected(sent.error());
+          kill_sent = true;
+        }
+        continue;
+      }
+      auto& sink = chunk.stream() == v1::ExecOutputChunk::STREAM_STDERR ? err : out;
+      if (out.size() + err.size() + chunk.data().size() > config_.max_collected_output) {
+        truncated = true;
+      } else {
+        sink += chunk.data();
+      }
+      continue;
+    }
+    if (reply->has_exec_reply()) {
+      v1::ExecReply result = reply->exec_reply();
+      result.set_stdout(std::move(out));
+      result.set_stderr(std::move(err));
+      if (truncated) result.set_output_truncated(true);
+      return result;
+    }
+    if (reply->has_error()) {
+      return std::unexpected(Error{Errc::kGuestError, reply->error().message()});
+    }
+    return std::unexpected(fail_unexpected(*reply, "exec"));
+  }
+}
+
+Result<v1::FilePutReply> AgentVm::put_file(const v1::FilePut& put) {
+  std::lock_guard lock(mutex_);
+  if (auto alive = check_alive(); !alive) return std::unexpected(alive.error());
+  const std::string& content = put.content();
+  const std::size_t chunk = guest_proto::kChunkSize;
+  v1::GuestFrame first;
+  first.set_id(next_id_++);
+  *first.mutable_file_put() = put;
+  first.mutable_file_put()->set_content(content.substr(0, chunk));
+  if (auto sent = send(first, request_deadline()); !sent) return std::unexpected(sent.error());
+  std::size_t off = std::min(chunk, content.size());
+  do {
+    v1::GuestFrame data;
+    data.set_id(first.id());
+    data.mutable_file_data()->set_data(content.substr(off, chunk));
+    off = std::min(off + chunk, content.size());
+    data.mutable_file_data()->set_last(off == content.size());
+    if (auto sent = send(data, request_deadline()); !sent) return std::unexpected(sent.error());
+  } while (off < content.size());
+  auto reply = receive(first.id(), request_deadline());
+  if (!reply) return std::unexpected(reply.error());
+  if (reply->has_error())
+    return std::unexpected(Error{Errc::kGuestError, reply->error().message()});
+  if (!reply->has_file_put_reply()) return std::unexpected(fail_unexpected(*reply, "file put"));
+  if (reply->file_put_reply().sha256() != sha256_hex(content) ||
+      reply->file_put_reply().size() != content.size()) {
+    return std::unexpected(
+        Error{Errc::kGuestError, "file put: the guest stored " +
+                                     std::to_string(reply->file_put_reply().size()) +
+                                     " bytes with another sha256 than sent"});
+  }
+  return reply->file_put_reply();
+}
+
+Result<v1::FileGetReply> AgentVm::get_file(const v1::FileGet& get) {
+  std::lock_guard lock(mutex_);
+  if (auto alive = check_alive(); !alive) return std::unexpected(alive.error());
+  v1::GuestFrame frame;
+  frame.set_id(next_id_++);
+  *frame.mutable_file_get() = get;
+  if (auto sent = send(frame, request_deadline()); !sent) return std::unexpected(sent.error());
+  std::string content;
+  for (;;) {
+    auto reply = receive(frame.id(), request_deadline());
+    if (!reply) return std::unexpected(reply.error());
+    if (reply->has_file_data()) {
+      content += reply->file_data().data();
+      if (get.max_bytes() > 0 && content.size() > get.max_bytes()) {
+        return std::unexpected(fail(
+            guest_proto::Error{guest_proto::Errc::kOversized, "the guest sent more than max_bytes"},
+            "file get"));
+      }
+      continue;
+    }
+    if (reply->has_error())
+      return std::unexpected(Error{Errc::kGuestError, reply->error().message()});
+    if (!reply->has_file_get_reply()) return std::unexpected(fail_unexpected(*reply, "file get"));
+    v1::FileGetReply result = reply->file_get_reply();
+    if (result.sha256() != sha256_hex(content) || result.size() != content.size()) {
+      return std::unexpected(
+          Error{Errc::kGuestError, "file get: content does not match its sha256"});
+    }
+    result.set_content(std::move(content));
+    return result;
+  }
+}
+
+Result<void> AgentVm::shutdown() {
+  std::lock_guard lock(mutex_);
+  if (auto alive = check_alive(); !alive) return std::unexpected(alive.error());
+  v1::GuestFrame frame;
+  frame.set_id(next_id_++);
+  frame.mutable_shutdown();
+  if (auto sent = send(frame, request_deadline()); !sent) return std::unexpected(sent.error());
+  auto reply = receive(frame.id(), request_deadline());
+  if (!reply) return std::unexpected(reply.error());
+  if (!reply->has_shutdown_reply()) return std::unexpected(fail_unexpected(*reply, "shutdown"));
+  const bool exited = wait_vmm_exit(config_.request_timeout);
+  dead_ = "shut down";
+  if (!exited) {
+    kill_vmm();
+    return std::unexpected(Error{Errc::kTimeout, "VM " + config_.id +
+                                                     ": the VMM did not exit after the guest "
+                                                     "acknowledged shutdown; killed"});
+  }
+  stopped_cleanly_ = true;
+  return {};
+}
+
+void AgentVm::kill() {
+  std::lock_guard lock(mutex_);
+  if (!dead_) dead_ = "killed";
+  kill_vmm();
+}
+
+VmStatus AgentVm::status() {
+  std::lock_guard lock(mutex_);
+  if (stopped_cleanly_) return {VmState::kStopped, "shut down"};
+  if (dead_) return {VmState::kFailed, *dead_};
+  auto status = vmm_status();
+  if (status.state != VmState::kRunning) dead_ = status.detail;
+  return status;
+}
+
+}  // namespace aether::vmm

@@ -1,0 +1,174 @@
+// QEMU (-M microvm) runtime: one QEMU process per VM, the agent on a
+// virtio-serial port whose chardev connects to a socket we listen on, QMP for
+// status and stop.
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "aether/vmm/runtime.hpp"
+#include "agent_vm.hpp"
+#include "child_process.hpp"
+#include "qemu_command.hpp"
+#include "qmp_client.hpp"
+
+namespace aether::vmm {
+namespace {
+
+using guest_proto::Clock;
+
+class QemuVm final : public AgentVm {
+ public:
+  QemuVm(VmConfig config, ChildProcess child, QemuPaths paths)
+      : AgentVm(std::move(config)), child_(std::move(child)), paths_(std::move(paths)) {}
+  ~QemuVm() override { child_.kill(); }
+
+  [[nodiscard]] int vmm_pid() const override { return child_.pid(); }
+
+  Result<void> start(int fd, Clock::time_point launched) {
+    if (auto attached = attach_channel(fd, launched + config_.boot_timeout, launched); !attached) {
+      kill_vmm();
+      return attached;
+    }
+    if (auto qmp = qmp_.connect(paths_.qmp_socket, Clock::now() + std::chrono::seconds(5)); !qmp) {
+      spdlog::warn("vmm: VM {}: no QMP ({}); status comes from the process only", config_.id,
+                   qmp.error().message);
+    }
+    return {};
+  }
+
+ protected:
+  void kill_vmm() override { child_.kill(); }
+  bool wait_vmm_exit(std::chrono::milliseconds timeout) override {
+    return child_.wait_for(timeout);
+  }
+
+  VmStatus vmm_status() override {
+    if (child_.exited()) {
+      const auto status = child_.wait_status().value_or(0);
+      const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      return {clean ? VmState::kStopped : VmState::kFailed, "qemu " + child_.describe_exit()};
+    }
+    if (qmp_.connected()) {
+      auto reply = qmp_.execute("query-status", std::chrono::seconds(5));
+      if (reply && reply->contains("status")) {
+        const std::string state = (*reply)["status"].get<std::string>();
+        if (state == "running") return {VmState::kRunning, state};
+        return {VmState::kFailed, "qemu reports " + state};
+      }
+    }
+    return {VmState::kRunning, "qemu process alive"};
+  }
+
+  std::string diagnostics() override {
+    const auto console = tail_of(paths_.console_log, 800);
+    return console.empty() ? std::string{} : "; console tail: " + console;
+  }
+
+ private:
+  ChildProcess child_;
+  QemuPaths paths_;
+  QmpClient qmp_;
+};
+
+class QemuRuntime final : public Runtime {
+ public:
+  QemuRuntime(QemuOptions options, bool use_kvm)
+      : options_(std::move(options)), use_kvm_(use_kvm) {}
+
+  std::string_view name() const override { return use_kvm_ ? "qemu-kvm" : "qemu-tcg"; }
+
+  Result<std::unique_ptr<Vm>> boot(const VmConfig& config) override {
+    if (auto ok = validate(config); !ok) return std::unexpected(ok.error());
+    auto binary = find_executable(options_.binary);
+    if (!binary) return std::unexpected(binary.error());
+    std::error_code ec;
+    std::filesystem::create_directories(config.state_dir, ec);
+    if (ec) {
+      return std::unexpected(Error{
+          Errc::kIo, "cannot create state_dir " + config.state_dir.string() + ": " + ec.message()});
+    }
+    const auto paths = qemu_paths(config);
+    std::filesystem::remove(paths.agent_socket, ec);
+    std::filesystem::remove(paths.qmp_socket, ec);
+    auto listener = listen_unix(paths.agent_socket);
+    if (!listener) return std::unexpected(listener.error());
+    const int listen_fd = *listener;
+
+    const auto launched = Clock::now();
+    auto child = ChildProcess::spawn(qemu_command_line(*binary, config, options_, paths, use_kvm_),
+                                     paths.vmm_log);
+    if (!child) {
+      ::close(listen_fd);
+      return std::unexpected(child.error());
+    }
+    auto vm = std::make_unique<QemuVm>(config, std::move(*child), paths);
+    auto fd = accept_agent(listen_fd, *vm, launched + config.boot_timeout, paths);
+    ::close(listen_fd);
+    if (!fd) return std::unexpected(fd.error());
+    if (auto started = vm->start(*fd, launched); !started) return std::unexpected(started.error());
+    spdlog::info("vmm: VM {} ready in {} ms ({})", config.id, vm->boot_time().count() / 1000,
+                 name());
+    return vm;
+  }
+
+ private:
+  static Result<int> listen_unix(const std::filesystem::path& path) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.string().size() >= sizeof addr.sun_path) {
+      return std::unexpected(
+          Error{Errc::kInvalidConfig, "state_dir is too long for a Unix socket path (" +
+                                          path.string() + " must be under 108 bytes)"});
+    }
+    std::strcpy(addr.sun_path, path.c_str());
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(fd, 1) != 0) {
+      const int e = errno;
+      if (fd >= 0) ::close(fd);
+      return std::unexpected(
+          Error{Errc::kIo, "cannot listen on " + path.string() + ": " + std::strerror(e)});
+    }
+    return fd;
+  }
+
+  // Waits for QEMU's chardev to connect, or for QEMU to die.
+  static Result<int> accept_agent(int listen_fd, QemuVm& vm, Clock::time_point deadline,
+                                  const QemuPaths& paths) {
+    for (;;) {
+      pollfd pfd{listen_fd, POLLIN, 0};
+      ::poll(&pfd, 1, 100);
+      if (pfd.revents & POLLIN) {
+        const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+        if (fd >= 0) return fd;
+      }
+      if (vm.status().state != VmState::kRunning) {
+        return std::unexpected(
+            Error{Errc::kSpawn, "qemu exited at start-up: " + tail_of(paths.vmm_log, 1500)});
+      }
+      if (Clock::now() >= deadline) {
+        vm.kill();
+        return std::unexpected(Error{Errc::kBootTimeout, "qemu did not connect the agent channel"});
+      }
+    }
+  }
+
+  QemuOptions options_;
+  bool use_kvm_;
+};
+
+}  // namespace
+
+std::unique_ptr<Runtime> make_qemu_runtime(QemuOptions options, bool use_kvm) {
+  return std::make_unique<QemuRuntime>(std::move(options), use_kvm);
+}
+
+}  // namespace aether::vmm

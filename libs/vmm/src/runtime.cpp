@@ -1,0 +1,166 @@
+#include "aether/vmm/runtime.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <regex>
+
+#include <spdlog/spdlog.h>
+
+namespace aether::vmm {
+
+const char* errc_name(Errc code) {
+  switch (code) {
+    case Errc::kInvalidConfig:
+      return "invalid_config";
+    case Errc::kMissingFile:
+      return "missing_file";
+    case Errc::kSpawn:
+      return "spawn";
+    case Errc::kBootTimeout:
+      return "boot_timeout";
+    case Errc::kProtocol:
+      return "protocol";
+    case Errc::kTimeout:
+      return "timeout";
+    case Errc::kGuestError:
+      return "guest_error";
+    case Errc::kVmDead:
+      return "vm_dead";
+    case Errc::kUnsupported:
+      return "unsupported";
+    case Errc::kIo:
+      return "io";
+  }
+  return "unknown";
+}
+
+Result<void> validate(const VmConfig& config) {
+  static const std::regex kId("[A-Za-z0-9_.-]{1,64}");
+  auto bad = [](std::string message) {
+    return std::unexpected(Error{Errc::kInvalidConfig, std::move(message)});
+  };
+  if (!std::regex_match(config.id, kId)) {
+    return bad("VmConfig.id must match [A-Za-z0-9_.-]{1,64}, got '" + config.id + "'");
+  }
+  if (config.state_dir.empty()) return bad("VmConfig.state_dir must be set");
+  if (config.vcpus < 1 || config.vcpus > 32) {
+    return bad("VmConfig.vcpus must be 1..32, got " + std::to_string(config.vcpus));
+  }
+  if (config.memory_mib < 64 || config.memory_mib > 65536) {
+    return bad("VmConfig.memory_mib must be 64..65536, got " + std::to_string(config.memory_mib));
+  }
+  if (config.boot_timeout.count() <= 0 || config.request_timeout.count() <= 0) {
+    return bad("VmConfig.boot_timeout and request_timeout must be positive");
+  }
+  if (config.extra_cmdline.find('\n') != std::string::npos) {
+    return bad("VmConfig.extra_cmdline must be one line");
+  }
+  auto must_exist = [](const std::filesystem::path& path, const char* field) -> Result<void> {
+    std::error_code ec;
+    if (path.empty() || !std::filesystem::is_regular_file(path, ec)) {
+      return std::unexpected(
+          Error{Errc::kMissingFile,
+                std::string("VmConfig.") + field + ": no such file: '" + path.string() + "'"});
+    }
+    return {};
+  };
+  if (auto ok = must_exist(config.kernel, "kernel"); !ok) return ok;
+  if (auto ok = must_exist(config.initrd, "initrd"); !ok) return ok;
+  if (config.rootfs) {
+    if (auto ok = must_exist(*config.rootfs, "rootfs"); !ok) return ok;
+  }
+  return {};
+}
+
+Result<std::filesystem::path> find_executable(const std::string& name) {
+  if (name.empty()) return std::unexpected(Error{Errc::kInvalidConfig, "VMM binary name is empty"});
+  if (name.find('/') != std::string::npos) {
+    if (::access(name.c_str(), X_OK) == 0) return std::filesystem::path(name);
+    return std::unexpected(
+        Error{Errc::kMissingFile, "VMM binary '" + name + "' does not exist or is not executable"});
+  }
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= dirs.size()) {
+    const auto end = dirs.find(':', start);
+    const std::string dir =
+        dirs.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    if (!dir.empty()) {
+      const auto candidate = std::filesystem::path(dir) / name;
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return std::unexpected(
+      Error{Errc::kMissingFile, "VMM binary '" + name + "' is not on PATH (" + dirs + ")"});
+}
+
+Result<RuntimeKind> parse_runtime_kind(const std::string& value) {
+  if (value.empty() || value == "auto") return RuntimeKind::kAuto;
+  if (value == "qemu") return RuntimeKind::kQemu;
+  if (value == "firecracker") return RuntimeKind::kFirecracker;
+  return std::unexpected(Error{
+      Errc::kInvalidConfig, "AETHER_RUNTIME must be auto|firecracker|qemu, got '" + value + "'"});
+}
+
+Result<RuntimeOptions> runtime_options_from_env() {
+  RuntimeOptions options;
+  auto env = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    return v != nullptr ? v : "";
+  };
+  auto kind = parse_runtime_kind(env("AETHER_RUNTIME"));
+  if (!kind) return std::unexpected(kind.error());
+  options.kind = *kind;
+  if (auto v = env("AETHER_QEMU_BINARY"); !v.empty()) options.qemu.binary = v;
+  if (auto v = env("AETHER_FIRECRACKER_BINARY"); !v.empty()) options.firecracker.binary = v;
+  const std::string accel = env("AETHER_QEMU_ACCEL");
+  if (accel.empty() || accel == "auto")
+    options.qemu.accel = Accel::kAuto;
+  else if (accel == "kvm")
+    options.qemu.accel = Accel::kKvm;
+  else if (accel == "tcg")
+    options.qemu.accel = Accel::kTcg;
+  else {
+    return std::unexpected(
+        Error{Errc::kInvalidConfig, "AETHER_QEMU_ACCEL must be auto|kvm|tcg, got '" + accel + "'"});
+  }
+  options.qemu.run_as = env("AETHER_VMM_USER");
+  options.qemu.kvm_cpu = env("AETHER_QEMU_CPU");
+  return options;
+}
+
+Result<std::unique_ptr<Runtime>> make_runtime(const RuntimeOptions& options) {
+  const bool need_probe = options.kind != RuntimeKind::kQemu || options.qemu.accel == Accel::kAuto;
+  std::optional<KvmVerdict> verdict;
+  if (need_probe && options.kind != RuntimeKind::kFirecracker) {
+    if (!options.probe) {
+      return std::unexpected(Error{Errc::kInvalidConfig,
+                                   "RuntimeOptions.probe must be set for auto runtime/accel (the "
+                                   "KVM probe boots the guest image)"});
+    }
+    auto probed = probe_kvm(*options.probe);
+    if (!probed) return std::unexpected(probed.error());
+    verdict = *probed;
+  }
+  if (options.kind == RuntimeKind::kFirecracker) {
+    return make_firecracker_runtime(options.firecracker);
+  }
+  if (options.kind == RuntimeKind::kAuto && verdict && verdict->usable &&
+      find_executable(options.firecracker.binary)) {
+    spdlog::info("vmm: runtime firecracker (KVM usable: {})", verdict->reason);
+    return make_firecracker_runtime(options.firecracker);
+  }
+  bool use_kvm = options.qemu.accel == Accel::kKvm;
+  if (options.qemu.accel == Accel::kAuto) use_kvm = verdict && verdict->usable;
+  if (!use_kvm) {
+    spdlog::warn("vmm: using QEMU with software emulation (TCG), which is slow: {}",
+                 verdict ? verdict->reason : "AETHER_QEMU_ACCEL=tcg");
+  }
+  return make_qemu_runtime(options.qemu, use_kvm);
+}
+
+}  // namespace aether::vmm

@@ -21,7 +21,7 @@ std::string timeouts_sql(const SqlTimeouts& t, bool local) {
 
 }  // namespace
 
-Result<void> MigrationDatabase::run_statements(const Migration& m) {
+Result<void> MigrationDatabase::run_statements(const Migration& m, const SqlTimeouts& timeouts) {
   std::string_view sql = m.sql;
   for (const auto& st : split_statements(sql)) {
     // Each statement on its own (as psql -f does), so an error without a
@@ -30,13 +30,33 @@ Result<void> MigrationDatabase::run_statements(const Migration& m) {
     PgResult res(PQexec(conn_.get(), text.c_str()));
     auto status = PQresultStatus(res.get());
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) continue;
+    const std::string where = m.origin + ":" + std::to_string(line_of_offset(sql, st.offset));
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT) {
+      // Leave COPY mode so the ROLLBACK that follows can run.
+      if (status == PGRES_COPY_IN) (void)PQputCopyEnd(conn_.get(), "not supported");
+      while (PgResult rest{PQgetResult(conn_.get())}) {
+      }
+      return make_error(Errc::kMigrationFailed,
+                        where + ": COPY to/from STDIN is not supported in migrations");
+    }
+    if (PQstatus(conn_.get()) == CONNECTION_BAD) {
+      return make_error(Errc::kDatabase, where + ": connection to the database lost: " +
+                                             describe_pg_error(conn_.get(), res.get()));
+    }
     std::size_t offset = st.offset;
     if (auto pos = pg_error_position(res.get())) {
       offset += byte_offset_of_char_position(text, *pos);
     }
     std::string message = describe_pg_error(conn_.get(), res.get());
-    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT) {
-      message = "COPY to/from STDIN is not supported in migrations";
+    const char* state = PQresultErrorField(res.get(), PG_DIAG_SQLSTATE);
+    const std::string_view sqlstate = state != nullptr ? state : "";
+    if (sqlstate == "55P03") {
+      message += "; lock_timeout (" + std::to_string(timeouts.lock_timeout.count()) +
+                 " ms) expired waiting for a lock another transaction holds: retry when it is "
+                 "done, or raise --pg-lock-timeout";
+    } else if (sqlstate == "57014" && message.find("statement timeout") != std::string::npos) {
+      message += "; statement_timeout (" + std::to_string(timeouts.statement_timeout.count()) +
+                 " ms) expired: raise --statement-timeout, or backfill outside the migration";
     }
     return make_error(
         Errc::kMigrationFailed,
@@ -68,7 +88,7 @@ Result<std::int64_t> MigrationDatabase::apply(const Migration& m, const SqlTimeo
   if (auto r = exec(set.c_str(), "setting lock_timeout/statement_timeout"); !r) {
     return fail(r.error());
   }
-  if (auto r = run_statements(m); !r) return fail(r.error());
+  if (auto r = run_statements(m, timeouts); !r) return fail(r.error());
   const auto duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::steady_clock::now() - start)
                                .count();

@@ -58,7 +58,7 @@ class MigrationDatabase {
  private:
   explicit MigrationDatabase(schema::PgConn conn) : conn_(std::move(conn)) {}
   [[nodiscard]] Result<void> exec(const char* sql, const char* what);
-  [[nodiscard]] Result<void> run_statements(const Migration& m);
+  [[nodiscard]] Result<void> run_statements(const Migration& m, const SqlTimeouts& timeouts);
 
   schema::PgConn conn_;
 };

@@ -38,7 +38,7 @@ const std::string kBad =
 
 }  // namespace
 
-TEST_CASE("a failing migration leaves the schema as it was; the fixed one then applies") {
+TEST_CASE("a failing migration leaves the schema as it was, and the fixed one then applies") {
   ScratchDir dir;
   dir.write("0001_good.sql", kGood);
   dir.write("0002_bad.sql", kBad);
@@ -180,4 +180,61 @@ TEST_CASE("help, version and check-config work without a database") {
   auto bad = run({"--check-config"}, {{"AETHER_MIGRATE_STATEMENT_TIMEOUT", "forever"}});
   CHECK(bad.code == 3);
   CHECK(bad.err.find("AETHER_MIGRATE_STATEMENT_TIMEOUT") != std::string::npos);
+}
+
+TEST_CASE("a migration blocked by a long transaction gives up after lock_timeout") {
+  ScratchDir dir;
+  dir.write("0001_good.sql", kGood);
+  REQUIRE(run({"up", "--dir", dir.path().string()}, {{"DATABASE_URL", server().url()}}).code == 0);
+  // Another session reads the table inside an open transaction: its
+  // ACCESS SHARE lock blocks the ALTER's ACCESS EXCLUSIVE.
+  auto reader = aether::schema::connect(server().url());
+  REQUIRE(reader);
+  aether::schema::PgResult begin(PQexec(reader->get(), "BEGIN; SELECT * FROM good"));
+  REQUIRE(PQresultStatus(begin.get()) == PGRES_TUPLES_OK);
+
+  dir.write("0002_alter.sql", "-- blocked\nALTER TABLE good ADD COLUMN note text;\n");
+  auto blocked = run({"up", "--dir", dir.path().string(), "--pg-lock-timeout", "300ms"},
+                     {{"DATABASE_URL", server().url()}});
+  INFO(blocked.err);
+  CHECK(blocked.code == 7);
+  CHECK(lines(blocked.err) == 1);
+  CHECK(blocked.err.find("0002_alter.sql:2:") != std::string::npos);
+  CHECK(blocked.err.find("lock_timeout (300 ms)") != std::string::npos);
+
+  aether::schema::PgResult end(PQexec(reader->get(), "COMMIT"));
+  auto after = run({"up", "--dir", dir.path().string()}, {{"DATABASE_URL", server().url()}});
+  CHECK(after.code == 0);
+  CHECK(query_value(server().url(), "SELECT max(version) FROM schema_migrations") == "2");
+}
+
+TEST_CASE("status, plan and verify print what an operator needs") {
+  ScratchDir dir;
+  dir.write("0001_good.sql", kGood);
+  dir.write("0002_more.sql", "CREATE TABLE more (id int);\n");
+  dir.write("0003_idx.sql",
+            "-- aether:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS more_id ON more "
+            "(id);\n");
+  const std::map<std::string, std::string> env = {{"DATABASE_URL", server().url()}};
+  auto plan = run({"plan", "--dir", dir.path().string(), "--to", "2"}, env);
+  CHECK(plan.code == 0);
+  CHECK(plan.out.find("0001 good") != std::string::npos);
+  CHECK(plan.out.find("0003") == std::string::npos);
+  REQUIRE(run({"up", "--dir", dir.path().string(), "--to", "2"}, env).code == 0);
+
+  auto table = run({"status", "--dir", dir.path().string()}, env);
+  CHECK(table.code == 0);
+  CHECK(table.out.find("applied") != std::string::npos);
+  CHECK(table.out.find("cli-test") != std::string::npos);
+  CHECK(table.out.find("current version 2, latest 3, 1 pending") != std::string::npos);
+
+  auto plan_rest = run({"plan", "--dir", dir.path().string()}, env);
+  CHECK(plan_rest.out.find("0003 idx (outside a transaction") != std::string::npos);
+  REQUIRE(run({"up", "--dir", dir.path().string()}, env).code == 0);
+  auto verify = run({"verify", "--dir", dir.path().string()}, env);
+  CHECK(verify.code == 0);
+  CHECK(verify.out.find("ok: 3 applied") != std::string::npos);
+  auto json = run({"status", "--json", "--dir", dir.path().string()}, env);
+  CHECK(json.out.find("\"current_version\": 3") != std::string::npos);
+  CHECK(json.out.find("\"drift\": false") != std::string::npos);
 }

@@ -94,7 +94,7 @@ TEST_CASE("8 runners at once apply each migration exactly once") {
   CHECK(publisher.events().size() == 1);
 }
 
-TEST_CASE("up --to N stops there; the next up continues") {
+TEST_CASE("up --to N stops there, and the next up continues") {
   Runner runner(options_for(server().url()), embedded(), nullptr);
   auto to2 = runner.up(2);
   REQUIRE(to2);

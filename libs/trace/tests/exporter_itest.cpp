@@ -1,5 +1,7 @@
 // The exporter against a real OTLP/HTTP receiver (the in-process OtlpSink).
 #include <catch2/catch.hpp>
+#include <set>
+#include <thread>
 
 #include "aether/otlp_sink/otlp_sink.hpp"
 #include "aether/trace/exporter.hpp"
@@ -322,4 +324,41 @@ TEST_CASE("span attributes are capped and status follows the OpenTelemetry rules
       CHECK(s.status_message == "real failure");
     }
   }
+}
+
+TEST_CASE("spans ended on many threads all arrive, each with a distinct id") {
+  OtlpSink sink;
+  REQUIRE(sink.start());
+  auto config = config_for(sink.endpoint());
+  config.max_queue_size = 10'000;
+  config.max_export_batch_size = 100;
+  REQUIRE(init(config));
+  ExporterGuard guard;
+
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 250;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Span span("worker " + std::to_string(t), SpanKind::kInternal, std::nullopt);
+        auto scope = span.activate();
+        Span child("child");
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  constexpr std::size_t kTotal = 2 * kThreads * kPerThread;
+  REQUIRE(force_flush(kWait));
+  REQUIRE(sink.wait_for_spans(kTotal, kWait));
+  std::set<std::string> span_ids;
+  std::set<std::string> trace_ids;
+  for (const auto& s : sink.spans()) {
+    span_ids.insert(s.span_id);
+    trace_ids.insert(s.trace_id);
+  }
+  CHECK(span_ids.size() == kTotal);
+  CHECK(trace_ids.size() == kTotal / 2);  // each root and its child share one
+  CHECK(stats().exported == kTotal);
+  CHECK(stats().dropped == 0);
 }

@@ -15,7 +15,8 @@ find_package(CURL REQUIRED)
 
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
-# Debian builds cpp-httplib as a shared library (the header holds declarations).
+# Debian builds cpp-httplib as a shared library (the header holds declarations
+# only) with feature macros that must match: take both from its pkg-config file.
 pkg_check_modules(CPP_HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)
 add_library(httplib::httplib ALIAS PkgConfig::CPP_HTTPLIB)
 include(Catch)

@@ -57,13 +57,45 @@ namespace detail {
 Result<MsgPtr> make_msg(std::string_view subject, const char* reply, std::string_view data,
                         const Headers& headers) {
   if (subject.empty()) return fail(Errc::kInvalidArgument, "subject must not be empty");
+  // Subjects are short: a stack copy avoids an allocation per message.
+  char small[256];
+  std::string large;
+  const char* subj = small;
+  if (subject.size() < sizeof(small)) {
+    subject.copy(small, subject.size());
+    small[subject.size()] = '\0';
+  } else {
+    large.assign(subject);
+    subj = large.c_str();
+  }
   natsMsg* raw = nullptr;
-  natsStatus s = natsMsg_Create(&raw, std::string(subject).c_str(), reply, data.data(),
-                                static_cast<int>(data.size()));
+  natsStatus s = natsMsg_Create(&raw, subj, reply, data.data(), static_cast<int>(data.size()));
   MsgPtr msg(raw);
   if (s != NATS_OK) return fail_status(s, "creating message for " + std::string(subject));
   if (auto r = write_headers(msg.get(), headers); !r) return std::unexpected(r.error());
   return msg;
+}
+
+Result<void> set_header(natsMsg* msg, const char* key, const char* value) {
+  if (natsStatus s = natsMsgHeader_Set(msg, key, value); s != NATS_OK) {
+    return fail_status(s, std::string("setting header ") + key);
+  }
+  return {};
+}
+
+Result<void> set_standard_headers(natsMsg* msg, ContentType type, const std::string& tenant,
+                                  const trace::SpanContext* span) {
+  // The header-name constants are string literals, so data() is NUL-terminated.
+  auto r = set_header(msg, kContentTypeHeader.data(), mime(type).data());
+  if (r && !tenant.empty()) r = set_header(msg, kTenantHeader.data(), tenant.c_str());
+  if (r && span != nullptr && span->valid()) {
+    const std::string traceparent = trace::format_traceparent(*span);
+    r = set_header(msg, kTraceparent.data(), traceparent.c_str());
+    if (r && !span->tracestate.empty()) {
+      r = set_header(msg, kTracestate.data(), span->tracestate.c_str());
+    }
+  }
+  return r;
 }
 
 }  // namespace detail
@@ -99,6 +131,7 @@ Result<Connection> Connection::connect(const ConnectOptions& o) {
   if (r) r = check(natsOptions_SetReconnectedCB(opts.get(), on_reconnected, log), "cb");
   if (r) r = check(natsOptions_SetClosedCB(opts.get(), on_closed, log), "cb");
   if (r) r = check(natsOptions_SetErrorHandler(opts.get(), on_async_error, log), "cb");
+  if (r && o.send_asap) r = check(natsOptions_SetSendAsap(opts.get(), true), "send asap");
   if (r && o.retry_on_failed_connect) {
     r = check(natsOptions_SetRetryOnFailedConnect(opts.get(), true, nullptr, nullptr), "retry");
   }
@@ -136,18 +169,28 @@ Result<void> Connection::publish_raw(std::string_view subject, std::string_view 
   inject_current_trace(headers);
   auto msg = detail::make_msg(subject, nullptr, data, headers);
   if (!msg) return std::unexpected(msg.error());
-  return check(natsConnection_PublishMsg(native(), msg->get()),
-               "publishing to " + std::string(subject));
+  if (natsStatus s = natsConnection_PublishMsg(native(), msg->get()); s != NATS_OK) {
+    return detail::fail_status(s, "publishing to " + std::string(subject));
+  }
+  return {};
 }
 
 Result<void> Connection::publish(std::string_view subject, const google::protobuf::Message& message,
                                  const PublishOptions& options) {
   auto data = encode(message, options.content_type);
   if (!data) return std::unexpected(data.error());
-  Headers headers = options.headers;
-  headers.set(kContentTypeHeader, mime(options.content_type));
-  if (!options.tenant.empty()) headers.set(kTenantHeader, options.tenant);
-  return publish_raw(subject, *data, std::move(headers));
+  auto msg = detail::make_msg(subject, nullptr, *data, options.headers);
+  if (!msg) return std::unexpected(msg.error());
+  const auto current = trace::current_context();
+  if (auto r = detail::set_standard_headers(msg->get(), options.content_type, options.tenant,
+                                            current ? &*current : nullptr);
+      !r) {
+    return r;
+  }
+  if (natsStatus s = natsConnection_PublishMsg(native(), msg->get()); s != NATS_OK) {
+    return detail::fail_status(s, "publishing to " + std::string(subject));
+  }
+  return {};
 }
 
 Result<PubAck> Connection::js_publish(std::string_view subject,
@@ -160,13 +203,13 @@ Result<PubAck> Connection::js_publish(std::string_view subject,
       trace::SpanKind::kProducer);
   span.set_attribute("messaging.system", std::string("nats"));
   span.set_attribute("messaging.destination.name", std::string(subject));
-  Headers headers = options.headers;
-  headers.set(kContentTypeHeader, mime(options.content_type));
-  if (!options.tenant.empty()) headers.set(kTenantHeader, options.tenant);
-  trace::inject(span.context(), [&](std::string_view k, std::string_view v) { headers.set(k, v); });
-
-  auto msg = detail::make_msg(subject, nullptr, *data, headers);
+  auto msg = detail::make_msg(subject, nullptr, *data, options.headers);
   if (!msg) return std::unexpected(msg.error());
+  if (auto r = detail::set_standard_headers(msg->get(), options.content_type, options.tenant,
+                                            &span.context());
+      !r) {
+    return std::unexpected(r.error());
+  }
   jsPubOptions pub_opts;
   jsPubOptions_Init(&pub_opts);
   pub_opts.MaxWait = options.timeout.count();

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <string>
 
+#include <aether/trace/trace.hpp>
+
 #include "aether/bus/connection.hpp"
 #include "aether/bus/handles.hpp"
 
@@ -21,6 +23,13 @@ namespace detail {
 // the caller) ready to publish.
 [[nodiscard]] Result<MsgPtr> make_msg(std::string_view subject, const char* reply,
                                       std::string_view data, const Headers& headers);
+// Sets one header; both strings NUL-terminated.
+[[nodiscard]] Result<void> set_header(natsMsg* msg, const char* key, const char* value);
+// Content-Type, Aether-Tenant (when not empty) and the span's traceparent /
+// tracestate (when given), written straight onto the message.
+[[nodiscard]] Result<void> set_standard_headers(natsMsg* msg, ContentType type,
+                                                const std::string& tenant,
+                                                const trace::SpanContext* span);
 }  // namespace detail
 
 }  // namespace aether::bus

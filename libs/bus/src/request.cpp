@@ -10,16 +10,23 @@
 namespace aether::bus {
 namespace {
 
-// Sends `headers` as given (trace context already chosen by the caller).
-Result<RawReply> send_request(natsConnection* nc, std::string_view subject, std::string_view data,
-                              const Headers& headers, std::chrono::milliseconds timeout) {
+// A header of the reply: the exact name first (cheap, what our own and the
+// micro libraries send), then a case-insensitive scan.
+std::optional<std::string> reply_header(natsMsg* msg, std::string_view name) {
+  const char* value = nullptr;
+  if (natsMsgHeader_Get(msg, name.data(), &value) == NATS_OK && value != nullptr) {
+    return std::string(value);
+  }
+  return read_headers(msg).get(name);
+}
+
+Result<MsgPtr> send_request(natsConnection* nc, std::string_view subject, natsMsg* msg,
+                            std::chrono::milliseconds timeout) {
   if (timeout.count() <= 0) {
     return fail(Errc::kInvalidArgument, "request timeout must be > 0 ms");
   }
-  auto msg = detail::make_msg(subject, nullptr, data, headers);
-  if (!msg) return std::unexpected(msg.error());
   natsMsg* raw_reply = nullptr;
-  natsStatus s = natsConnection_RequestMsg(&raw_reply, nc, msg->get(), timeout.count());
+  natsStatus s = natsConnection_RequestMsg(&raw_reply, nc, msg, timeout.count());
   MsgPtr reply(raw_reply);
   if (s != NATS_OK) {
     auto err = detail::status_error(s, "request to " + std::string(subject));
@@ -30,16 +37,26 @@ Result<RawReply> send_request(natsConnection* nc, std::string_view subject, std:
     }
     return std::unexpected(std::move(err));
   }
-  RawReply out;
-  out.headers = read_headers(reply.get());
-  if (auto err = error_from_reply_headers(out.headers)) {
+  const char* code = nullptr;
+  const char* text = nullptr;
+  const bool has_code =
+      natsMsgHeader_Get(reply.get(), kServiceErrorCodeHeader.data(), &code) == NATS_OK;
+  const bool has_text =
+      natsMsgHeader_Get(reply.get(), kServiceErrorHeader.data(), &text) == NATS_OK;
+  if (has_code || has_text) {
+    Headers h;
+    if (has_code) h.set(kServiceErrorCodeHeader, code);
+    if (has_text) h.set(kServiceErrorHeader, text);
+    auto err = error_from_reply_headers(h);
     err->message = std::string(subject) + ": " + err->message;
     return std::unexpected(std::move(*err));
   }
-  const char* bytes = natsMsg_GetData(reply.get());
-  out.data.assign(bytes != nullptr ? bytes : "",
-                  static_cast<std::size_t>(natsMsg_GetDataLength(reply.get())));
-  return out;
+  return reply;
+}
+
+std::string_view payload(natsMsg* msg) {
+  const char* bytes = natsMsg_GetData(msg);
+  return {bytes != nullptr ? bytes : "", static_cast<std::size_t>(natsMsg_GetDataLength(msg))};
 }
 
 }  // namespace
@@ -47,7 +64,11 @@ Result<RawReply> send_request(natsConnection* nc, std::string_view subject, std:
 Result<RawReply> Connection::request_raw(std::string_view subject, std::string_view data,
                                          Headers headers, std::chrono::milliseconds timeout) {
   inject_current_trace(headers);
-  return send_request(native(), subject, data, headers, timeout);
+  auto msg = detail::make_msg(subject, nullptr, data, headers);
+  if (!msg) return std::unexpected(msg.error());
+  auto reply = send_request(native(), subject, msg->get(), timeout);
+  if (!reply) return std::unexpected(reply.error());
+  return RawReply{std::string(payload(reply->get())), read_headers(reply->get())};
 }
 
 Result<void> Connection::request(std::string_view subject, const google::protobuf::Message& request,
@@ -67,16 +88,19 @@ Result<void> Connection::request(std::string_view subject, const google::protobu
 
   auto data = encode(request, options.content_type);
   if (!data) return finish(data.error());
-  Headers headers = options.headers;
-  headers.set(kContentTypeHeader, mime(options.content_type));
-  if (!options.tenant.empty()) headers.set(kTenantHeader, options.tenant);
-  trace::inject(span.context(), [&](std::string_view k, std::string_view v) { headers.set(k, v); });
-
-  auto raw = send_request(native(), subject, *data, headers, options.timeout);
-  if (!raw) return finish(raw.error());
-  auto type = parse_content_type(raw->headers.get(kContentTypeHeader));
+  auto msg = detail::make_msg(subject, nullptr, *data, options.headers);
+  if (!msg) return finish(msg.error());
+  // The client span (not the caller's current one) is the server's parent.
+  if (auto r = detail::set_standard_headers(msg->get(), options.content_type, options.tenant,
+                                            &span.context());
+      !r) {
+    return finish(r.error());
+  }
+  auto answer = send_request(native(), subject, msg->get(), options.timeout);
+  if (!answer) return finish(answer.error());
+  auto type = parse_content_type(reply_header(answer->get(), kContentTypeHeader));
   if (!type) return finish(type.error());
-  if (auto r = decode(raw->data, *type, reply); !r) {
+  if (auto r = decode(payload(answer->get()), *type, reply); !r) {
     r.error().message = "reply from " + std::string(subject) + ": " + r.error().message;
     return finish(r.error());
   }

@@ -38,6 +38,10 @@ struct ConnectOptions {
   // when no server is up yet (cnats RetryOnFailedConnect).
   bool retry_on_failed_connect = false;
   std::chrono::milliseconds jetstream_timeout{5000};  // JetStream API calls
+  // Write each message to the socket at once instead of letting cnats'
+  // flusher thread batch writes (which adds about 1 ms to every request-reply
+  // hop). On for latency-bound request-reply; off for bulk publishing.
+  bool send_asap = false;
 };
 
 // Options every outgoing message shares.

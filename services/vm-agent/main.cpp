@@ -41,6 +41,7 @@ int connect_unix(const std::string& path) {
 
 struct Config {
   std::string mode = "normal";
+  bool reboot_to_stop = false;  // Firecracker has no ACPI power-off: a reboot ends it
   unsigned vsock_port = kDefaultVsockPort;
 };
 
@@ -56,6 +57,13 @@ bool parse_config(const std::map<std::string, std::string>& cmdline, Config& con
     }
     config.mode = it->second;
   }
+  if (auto it = cmdline.find("aether.agent.stop"); it != cmdline.end()) {
+    if (it->second != "poweroff" && it->second != "reboot") {
+      problem = "aether.agent.stop must be poweroff|reboot, got '" + it->second + "'";
+      return false;
+    }
+    config.reboot_to_stop = it->second == "reboot";
+  }
   if (auto it = cmdline.find("aether.agent.vsock_port"); it != cmdline.end()) {
     char* end = nullptr;
     const unsigned long port = std::strtoul(it->second.c_str(), &end, 10);
@@ -68,9 +76,9 @@ bool parse_config(const std::map<std::string, std::string>& cmdline, Config& con
   return true;
 }
 
-[[noreturn]] void power_off() {
+[[noreturn]] void power_off(bool reboot_to_stop = false) {
   ::sync();
-  ::reboot(RB_POWER_OFF);
+  if (!reboot_to_stop) ::reboot(RB_POWER_OFF);
   // Without ACPI power-off, a reboot ends the VM (the VMM runs with -no-reboot).
   ::reboot(RB_AUTOBOOT);
   for (;;) ::pause();
@@ -103,7 +111,7 @@ int run_pid1() {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   console_log("powering off");
-  power_off();
+  power_off(config.reboot_to_stop);
 }
 
 void usage() {
@@ -115,7 +123,7 @@ void usage() {
       "  --check-config    print the settings read from /proc/cmdline and check them\n"
       "  --connect PATH    (debugging on a host) serve over the Unix socket at PATH\n"
       "Kernel command line: aether.agent.mode=normal|garbage|oversized|silent,\n"
-      "aether.agent.vsock_port=N (default 1024).");
+      "aether.agent.vsock_port=N (default 1024), aether.agent.stop=poweroff|reboot.");
 }
 
 }  // namespace
@@ -136,7 +144,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "aether-vm-agent: %s\n", problem.c_str());
         return 2;
       }
-      std::printf("mode=%s\nvsock_port=%u\n", config.mode.c_str(), config.vsock_port);
+      std::printf("mode=%s\nvsock_port=%u\nstop=%s\n", config.mode.c_str(), config.vsock_port,
+                  config.reboot_to_stop ? "reboot" : "poweroff");
       return 0;
     }
     if (arg == "--connect" && argc > 2) {

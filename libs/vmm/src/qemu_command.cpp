@@ -82,6 +82,11 @@ std::vector<std::string> qemu_command_line(const std::filesystem::path& binary,
     argv.insert(argv.end(), {"-drive", "id=root,if=none,format=raw,file=" + config.rootfs->string(),
                              "-device", "virtio-blk-device,drive=root"});
   }
+  if (config.tap_device) {
+    argv.insert(argv.end(),
+                {"-netdev", "tap,id=net0,ifname=" + *config.tap_device + ",script=no,downscript=no",
+                 "-device", "virtio-net-device,netdev=net0"});
+  }
   if (!options.run_as.empty()) argv.insert(argv.end(), {"-runas", options.run_as});
   return argv;
 }

@@ -21,16 +21,17 @@
 namespace aether::vmm {
 
 struct VmConfig {
-  std::string id;                                     // [A-Za-z0-9_.-]{1,64}; names the state dir
-  std::filesystem::path state_dir;                    // per-VM directory (sockets, logs); created
-  std::filesystem::path kernel;                       // uncompressed vmlinux
-  std::filesystem::path initrd;                       // initramfs with the agent as /init
-  std::optional<std::filesystem::path> rootfs;        // ext4 image as /dev/vda (optional)
-  unsigned vcpus = 1;                                 // 1..32
-  unsigned memory_mib = 256;                          // 64..65536
-  std::string extra_cmdline;                          // appended to the kernel command line
-  std::chrono::milliseconds boot_timeout{60'000};     // until the agent's Hello
-  std::chrono::milliseconds request_timeout{30'000};  // ping, file ops, shutdown
+  std::string id;                               // [A-Za-z0-9_.-]{1,64}; names the state dir
+  std::filesystem::path state_dir;              // per-VM directory (sockets, logs); created
+  std::filesystem::path kernel;                 // uncompressed vmlinux
+  std::filesystem::path initrd;                 // initramfs with the agent as /init
+  std::optional<std::filesystem::path> rootfs;  // ext4 image as /dev/vda (optional)
+  std::optional<std::string> tap_device;        // host TAP device for the guest's eth0 (optional)
+  unsigned vcpus = 1;                           // 1..32
+  unsigned memory_mib = 256;                    // 64..65536
+  std::string extra_cmdline;                    // appended to the kernel command line
+  std::chrono::milliseconds boot_timeout{60'000};           // until the agent's Hello
+  std::chrono::milliseconds request_timeout{30'000};        // ping, file ops, shutdown
   std::chrono::milliseconds default_exec_timeout{300'000};  // when a request says 0
   std::size_t max_collected_output = 16u << 20;             // exec output kept when not streamed
 };

@@ -66,7 +66,7 @@ Result<void> write_frame(int fd, const v1::GuestFrame& frame, Clock::time_point 
 Result<v1::GuestFrame> FrameReader::read(Clock::time_point deadline) {
   std::array<char, 64 * 1024> buf{};
   for (;;) {
-    auto frame = decoder_.next();
+    auto frame = next_frame(decoder_);
     if (!frame) return std::unexpected(frame.error());
     if (frame->has_value()) return std::move(**frame);
     auto ready = wait_ready(fd_, POLLIN, deadline);

@@ -7,6 +7,7 @@
 using aether::guest_proto::encode;
 using aether::guest_proto::Errc;
 using aether::guest_proto::FrameDecoder;
+using aether::guest_proto::next_frame;
 
 namespace {
 
@@ -44,7 +45,7 @@ TEST_CASE("decoder yields frames fed one byte at a time") {
   for (char c : stream) {
     decoder.feed(std::string_view(&c, 1));
     for (;;) {
-      auto next = decoder.next();
+      auto next = next_frame(decoder);
       REQUIRE(next);
       if (!next->has_value()) break;
       frames.push_back(**next);
@@ -63,7 +64,7 @@ TEST_CASE("decoder yields several frames from one read") {
   decoder.feed(stream);
   int count = 0;
   for (;;) {
-    auto next = decoder.next();
+    auto next = next_frame(decoder);
     REQUIRE(next);
     if (!next->has_value()) break;
     CHECK((*next)->ping().nonce() == static_cast<std::uint64_t>(count * 3));
@@ -75,20 +76,20 @@ TEST_CASE("decoder yields several frames from one read") {
 TEST_CASE("decoder rejects a declared length above the limit before it arrives") {
   FrameDecoder decoder(1024);
   decoder.feed(std::string("\x00\x00\x04\x01", 4));  // 1025 bytes declared
-  auto next = decoder.next();
+  auto next = next_frame(decoder);
   REQUIRE_FALSE(next);
   CHECK(next.error().code == Errc::kOversized);
   CHECK(decoder.failed());
   // The failure is permanent: later bytes are not trusted.
   decoder.feed(*encode(ping(1, 1)));
-  CHECK_FALSE(decoder.next());
+  CHECK_FALSE(next_frame(decoder));
 }
 
 TEST_CASE("decoder rejects a zero length and a payload that is not a GuestFrame") {
   SECTION("zero length") {
     FrameDecoder decoder;
     decoder.feed(std::string("\0\0\0\0", 4));
-    auto next = decoder.next();
+    auto next = next_frame(decoder);
     REQUIRE_FALSE(next);
     CHECK(next.error().code == Errc::kMalformed);
   }
@@ -96,7 +97,7 @@ TEST_CASE("decoder rejects a zero length and a payload that is not a GuestFrame"
     FrameDecoder decoder;
     // Field 1 declared as a length-delimited field of 200 bytes inside a 5-byte payload.
     decoder.feed(std::string("\x00\x00\x00\x05\x0a\xc8\x01\xff\xff", 9));
-    auto next = decoder.next();
+    auto next = next_frame(decoder);
     REQUIRE_FALSE(next);
     CHECK(next.error().code == Errc::kMalformed);
   }
@@ -106,11 +107,11 @@ TEST_CASE("decoder waits for an incomplete frame without failing") {
   auto bytes = *encode(ping(5, 5));
   FrameDecoder decoder;
   decoder.feed(std::string_view(bytes).substr(0, bytes.size() - 1));
-  auto next = decoder.next();
+  auto next = next_frame(decoder);
   REQUIRE(next);
   CHECK_FALSE(next->has_value());
   decoder.feed(std::string_view(bytes).substr(bytes.size() - 1));
-  next = decoder.next();
+  next = next_frame(decoder);
   REQUIRE(next);
   REQUIRE(next->has_value());
   CHECK((*next)->id() == 5);

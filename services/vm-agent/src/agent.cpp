@@ -82,7 +82,7 @@ ServeEnd Agent::serve() {
       if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) return ServeEnd::kChannelClosed;
       if (n > 0) decoder.feed(std::string_view(buf.data(), static_cast<std::size_t>(n)));
       for (;;) {
-        auto frame = decoder.next();
+        auto frame = guest_proto::next_frame(decoder);
         if (!frame) {
           send_error(0, 400, "broken frame stream: " + frame.error().message);
           return ServeEnd::kChannelBroken;

@@ -1,27 +1,13 @@
-// Error values of the host<->guest frame protocol.
+// Error values and Result of the host<->guest frame protocol.
 #pragma once
 
 #include <expected>
-#include <string>
+
+#include "aether/guest_proto/error.hpp"
 
 namespace aether::guest_proto {
 
-enum class Errc {
-  kOversized,  // a frame's declared length is above the limit
-  kMalformed,  // a frame's bytes are not a GuestFrame
-  kTimeout,    // the deadline passed before a whole frame arrived or left
-  kClosed,     // the peer closed the channel
-  kIo,         // a system call failed
-};
-
-struct Error {
-  Errc code;
-  std::string message;
-};
-
 template <class T>
 using Result = std::expected<T, Error>;
-
-[[nodiscard]] const char* errc_name(Errc code);
 
 }  // namespace aether::guest_proto

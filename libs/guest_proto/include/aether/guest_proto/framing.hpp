@@ -9,14 +9,11 @@
 #include <string_view>
 
 #include "aether/guest_proto/errors.hpp"
+#include "aether/guest_proto/frame_decoder.hpp"
 #include "aether/v1/guest.pb.h"
 
 namespace aether::guest_proto {
 
-inline constexpr std::size_t kHeaderSize = 4;
-// Large enough for a 1 MiB file chunk or output chunk plus overhead, small
-// enough that a hostile peer cannot make the other side allocate much.
-inline constexpr std::size_t kDefaultMaxFrame = 4u << 20;
 // Payload size used when splitting file contents and exec output into frames.
 inline constexpr std::size_t kChunkSize = 256u << 10;
 
@@ -25,26 +22,7 @@ inline constexpr std::size_t kChunkSize = 256u << 10;
 [[nodiscard]] Result<std::string> encode(const v1::GuestFrame& frame,
                                          std::size_t max_frame = kDefaultMaxFrame);
 
-// Incremental decoder: feed() bytes as they arrive, then call next() until it
-// yields nullopt. A declared length of 0 or above the limit, or a payload that
-// does not parse, puts the decoder in a failed state for good: the stream can
-// no longer be trusted to be in sync, so the channel must be dropped.
-// Not thread-safe; owned by the one reader of a channel.
-class FrameDecoder {
- public:
-  explicit FrameDecoder(std::size_t max_frame = kDefaultMaxFrame) : max_frame_(max_frame) {}
-
-  void feed(std::string_view bytes);
-  [[nodiscard]] Result<std::optional<v1::GuestFrame>> next();
-
-  [[nodiscard]] std::size_t buffered() const { return buffer_.size() - consumed_; }
-  [[nodiscard]] bool failed() const { return failure_.has_value(); }
-
- private:
-  std::size_t max_frame_;
-  std::string buffer_;
-  std::size_t consumed_ = 0;  // bytes at the front of buffer_ already decoded
-  std::optional<Error> failure_;
-};
+// The next complete frame from decoder, nullopt when more bytes are needed.
+[[nodiscard]] Result<std::optional<v1::GuestFrame>> next_frame(FrameDecoder& decoder);
 
 }  // namespace aether::guest_proto

@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "aether/trace/trace.hpp"
+#include "guest_span.hpp"
 #include "sha256.hpp"
 
 namespace aether::vmm {
@@ -106,6 +108,15 @@ Result<v1::ExecReply> AgentVm::exec(v1::ExecRequest request, const OutputCallbac
   if (request.timeout_ms() == 0) {
     request.set_timeout_ms(static_cast<std::uint32_t>(config_.default_exec_timeout.count()));
   }
+  // The caller's current span is the parent of the agent's, unless the
+  // request names its own.
+  if (request.trace().traceparent().empty()) {
+    if (auto current = trace::current_context()) {
+      request.mutable_trace()->set_traceparent(trace::format_traceparent(*current));
+      request.mutable_trace()->set_tracestate(current->tracestate);
+    }
+  }
+  const auto sent_at = std::chrono::system_clock::now();
   v1::GuestFrame frame;
   frame.set_id(next_id_++);
   request.set_exec_id(frame.id());
@@ -148,6 +159,10 @@ Result<v1::ExecReply> AgentVm::exec(v1::ExecRequest request, const OutputCallbac
       result.set_stdout(std::move(out));
       result.set_stderr(std::move(err));
       if (truncated) result.set_output_truncated(true);
+      if (auto span = guest_span_for_export(result.guest_span(), frame.exec().trace(), sent_at,
+                                            std::chrono::system_clock::now())) {
+        trace::export_recorded(std::move(*span));
+      }
       return result;
     }
     if (reply->has_error()) {

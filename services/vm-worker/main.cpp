@@ -1,0 +1,111 @@
+// aether-vm-worker: wiring only (config, logging, tracing, bus, runtime,
+// admin server, signals); the logic is in src/ (Worker).
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <iostream>
+
+#include "aether/bus/connection.hpp"
+#include "aether/config/cli.hpp"
+#include "aether/http/admin_server.hpp"
+#include "aether/log/log.hpp"
+#include "aether/trace/exporter.hpp"
+#include "aether/vmm/runtime.hpp"
+#include "worker.hpp"
+#include "worker_config.hpp"
+
+namespace cfg = aether::config;
+using namespace aether;
+
+int main(int argc, char** argv) {
+  cfg::Spec spec("aether-vm-worker",
+                 "boots microVMs for CreateVm commands and runs commands in them");
+  log::LogOptions log_options(spec);
+  auto fields = worker::declare_worker_config(spec);
+  auto& runtime_kind = spec.choice("AETHER_RUNTIME", "auto", {"auto", "firecracker", "qemu"},
+                                   "hypervisor: auto probes KVM and picks");
+  auto& accel = spec.choice("AETHER_QEMU_ACCEL", "auto", {"auto", "kvm", "tcg"},
+                            "QEMU acceleration (auto: KVM when the probe boots the guest)");
+  auto& qemu_binary =
+      spec.string("AETHER_QEMU_BINARY", "qemu-system-x86_64", "QEMU binary").non_empty();
+  auto& fc_binary =
+      spec.string("AETHER_FIRECRACKER_BINARY", "firecracker", "Firecracker binary").non_empty();
+
+  cfg::Cli cli(spec, AETHER_VERSION);
+  if (auto exit_code = cli.parse(argc, argv)) return *exit_code;
+  log::init(log_options.config());
+  auto config = worker::build_worker_config(*fields, AETHER_VERSION);
+  if (!config) {
+    std::cerr << config.error().message << "\n";
+    return cfg::kExitConfig;
+  }
+  if (auto t = trace::init_from_env("vm-worker"); !t) {
+    std::cerr << t.error().message << "\n";
+    return cfg::kExitConfig;
+  }
+
+  // Block the stop signals before any thread starts, then wait for them here.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  vmm::RuntimeOptions ro;
+  ro.kind = *vmm::parse_runtime_kind(runtime_kind.value());
+  ro.qemu.binary = qemu_binary.value();
+  ro.qemu.accel = accel.value() == "kvm"   ? vmm::Accel::kKvm
+                  : accel.value() == "tcg" ? vmm::Accel::kTcg
+                                           : vmm::Accel::kAuto;
+  ro.firecracker.binary = fc_binary.value();
+  const auto& def = config->templates.at("default");
+  ro.probe = vmm::KvmProbeOptions{.kernel = def.kernel,
+                                  .initrd = def.initrd,
+                                  .cache_dir = config->state_dir / "probe-cache",
+                                  .work_dir = config->state_dir / "probe"};
+  auto runtime = vmm::make_runtime(ro);
+  if (!runtime) {
+    spdlog::error("runtime: {}", runtime.error().message);
+    return cfg::kExitFailure;
+  }
+  std::shared_ptr<vmm::Runtime> shared_runtime = std::move(*runtime);
+
+  auto bus = bus::Connection::connect(
+      {.url = config->nats_url, .name = "vm-worker", .retry_on_failed_connect = true});
+  if (!bus) {
+    spdlog::error("NATS {}: {}", config->nats_url, bus.error().message);
+    return cfg::kExitFailure;
+  }
+
+  auto& registry = http::default_registry();
+  worker::Worker w(*config, *bus, shared_runtime, registry);
+  http::AdminServer admin({.host = config->admin_host, .port = config->admin_port}, registry);
+  admin.add_readiness_check("nats", [&]() -> http::CheckResult {
+    if (!bus->connected()) return std::unexpected("not connected to " + config->nats_url);
+    return {};
+  });
+  admin.add_readiness_check("worker", [&]() -> http::CheckResult {
+    if (w.draining()) return std::unexpected("draining");
+    if (!w.ready()) return std::unexpected("not started");
+    return {};
+  });
+  auto port = admin.start();
+  if (!port) {
+    spdlog::error("admin server: {}", port.error().message);
+    return cfg::kExitFailure;
+  }
+  if (auto s = w.start(); !s) {
+    spdlog::error("vm-worker: {}", s.error().message);
+    return cfg::kExitFailure;
+  }
+  spdlog::info("vm-worker {}: admin on port {}", config->worker_id, *port);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  spdlog::info("vm-worker: signal {}: draining", sig);
+  w.shutdown();
+  admin.stop();
+  trace::shutdown(std::chrono::seconds(5));
+  return cfg::kExitOk;
+}

@@ -1,0 +1,162 @@
+// Worker: the bus side of real microVMs on one node (aether-vm-worker).
+//
+// It pulls CreateVm from the shared durable consumer `vm-create` only while it
+// has room, boots each VM through a vmm::Runtime, serves aether.vm.<id>.* for
+// the VMs it holds, publishes every lifecycle transition as a VmEvent,
+// heartbeats WorkerStatus into KV aether_workers, serves
+// aether.worker.<id>.status|drain and NATS micro discovery, enforces TTL and
+// idle timeouts, keeps a warm pool, and on start-up fails what a previous run
+// of itself left behind.
+//
+// Lifecycle: construct -> start() (recovery, subscriptions, threads) ->
+// shutdown() (drain: stop fetching, let boots finish, stop or wait for the
+// VMs, final events) -> destructor. kill() is for tests: it stops everything
+// without events, as a crash would (hypervisors are killed though).
+// Threads (see README): the consumer thread (fetch + accept creates), one
+// thread per boot (and its in-progress keeper), the reaper (TTL, idle,
+// retention, dead VMs, metrics), the heartbeat, the warm-pool refiller, the
+// event publisher, cnats delivery threads for request handlers. Public
+// methods are safe from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "aether/bus/connection.hpp"
+#include "aether/bus/kv.hpp"
+#include "aether/bus/micro.hpp"
+#include "aether/bus/pull.hpp"
+#include "aether/http/metrics.hpp"
+#include "aether/v1/exec.pb.h"
+#include "aether/v1/files.pb.h"
+#include "aether/v1/worker.pb.h"
+#include "aether/vmm/runtime.hpp"
+#include "capacity.hpp"
+#include "errors.hpp"
+#include "events.hpp"
+#include "hosted_vm.hpp"
+#include "worker_config.hpp"
+#include "worker_metrics.hpp"
+
+namespace aether::worker {
+
+class Worker {
+ public:
+  Worker(WorkerConfig config, bus::Connection connection, std::shared_ptr<vmm::Runtime> runtime,
+         http::Registry& registry);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Recovery, provisioning (if configured), subscriptions and threads.
+  [[nodiscard]] Result<void> start();
+  // Graceful stop (SIGTERM): drain per config, final events, KV key removed.
+  void shutdown();
+  // Crash-like stop for tests: no events, no KV cleanup, hypervisors killed.
+  void kill();
+
+  // Stop taking creates; optionally stop hosted VMs now (in the background).
+  v1::DrainReply drain(const v1::DrainWorker& request);
+  [[nodiscard]] v1::WorkerStatus status() const;
+  [[nodiscard]] bool draining() const { return draining_.load(); }
+  [[nodiscard]] bool ready() const;  // for /readyz
+  [[nodiscard]] const WorkerConfig& config() const { return config_; }
+  [[nodiscard]] std::size_t warm_pool_size() const;
+  [[nodiscard]] std::size_t vm_count() const;
+  // Recovery findings of start(): VMs failed, hypervisors killed.
+  struct RecoveryReport {
+    int vms_failed = 0;
+    int processes_killed = 0;
+  };
+  [[nodiscard]] RecoveryReport recovery_report() const { return recovery_; }
+
+ private:
+  // --- create path (worker_create.cpp)
+  void consume_loop(std::stop_token stop);
+  int room();
+  void handle_create(bus::JsMessage& message);
+  void boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<HostedVm> hosted,
+               std::optional<trace::SpanContext> parent, Clock::time_point fetched);
+  [[nodiscard]] bool reserve_with_eviction(const Resources& need);
+  [[nodiscard]] std::shared_ptr<HostedVm> take_pool_vm(const v1::VmSpec& spec);
+  [[nodiscard]] bool worker_alive(const std::string& worker_id);
+  [[nodiscard]] vmm::VmConfig vm_config(const std::string& id, const std::filesystem::path& dir,
+                                        const v1::VmSpec& spec) const;
+
+  // --- lifecycle (worker_lifecycle.cpp)
+  // Moves `vm` to `to` (if allowed) and publishes the VmEvent. False if refused.
+  bool transition(HostedVm& vm, v1::VmState to, const std::string& reason);
+  bool transition_locked(HostedVm& vm, std::unique_lock<std::mutex>& lock, v1::VmState to,
+                         const std::string& reason);
+  void release_resources(HostedVm& vm);  // caller holds vm.mutex_
+  // READY -> STOPPING -> STOPPED (graceful shutdown, kill when it does not).
+  void stop_vm(const std::shared_ptr<HostedVm>& vm, const std::string& reason);
+  // Any state -> DELETED (through STOPPING/STOPPED when running); unregisters.
+  void delete_vm(const std::shared_ptr<HostedVm>& vm, const std::string& reason);
+  void fail_vm(const std::shared_ptr<HostedVm>& vm, const std::string& reason);
+  void unregister(const std::string& vm_id);
+  [[nodiscard]] std::shared_ptr<HostedVm> find(const std::string& vm_id) const;
+  [[nodiscard]] std::vector<std::shared_ptr<HostedVm>> all_vms() const;
+  void reap_loop(std::stop_token stop);
+  void heartbeat_loop(std::stop_token stop);
+  void publish_worker_event(v1::WorkerState state, const std::string& reason);
+  void update_metrics();
+  void stop_threads();
+
+  // --- per-VM request handlers (worker_ops.cpp)
+  [[nodiscard]] Result<void> subscribe_ops(const std::shared_ptr<HostedVm>& vm);
+  [[nodiscard]] Result<void> start_worker_service();
+
+  // --- warm pool (worker_pool.cpp)
+  void pool_loop(std::stop_token stop);
+  [[nodiscard]] bool pool_matches(const v1::VmSpec& spec) const;
+
+  // --- recovery (recovery.cpp)
+  void recover();
+
+  const WorkerConfig config_;
+  bus::Connection connection_;
+  std::shared_ptr<vmm::Runtime> runtime_;
+  WorkerMetrics metrics_;
+  CapacityLedger ledger_;
+  std::unique_ptr<EventPublisher> events_;
+  std::optional<bus::KvBucket> workers_kv_;
+  std::unique_ptr<bus::Service> service_;
+  RecoveryReport recovery_;
+
+  mutable std::mutex vms_mutex_;
+  std::map<std::string, std::shared_ptr<HostedVm>> vms_;  // by vm id; guarded by vms_mutex_
+  std::vector<std::shared_ptr<HostedVm>> pool_;           // ready pool VMs; guarded by vms_mutex_
+  std::vector<bus::Subscription> graveyard_;  // subscriptions of deleted VMs; guarded by vms_mutex_
+
+  mutable std::mutex boots_mutex_;
+  std::condition_variable boots_changed_;
+  int boots_in_flight_ = 0;  // guarded by boots_mutex_
+  struct BootThread {
+    std::shared_ptr<std::atomic<bool>> done;
+    std::jthread thread;
+  };
+  std::vector<BootThread> boot_threads_;  // guarded by boots_mutex_
+
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> started_{false};
+  std::atomic<bool> stopped_{false};
+  std::jthread consumer_thread_;
+  std::jthread reaper_thread_;
+  std::jthread heartbeat_thread_;
+  std::jthread pool_thread_;
+  std::jthread drain_thread_;
+};
+
+// VmEvent.runtime / accelerated from a runtime name ("qemu-tcg" -> qemu, false).
+[[nodiscard]] std::pair<std::string, bool> runtime_facts(std::string_view runtime_name);
+
+}  // namespace aether::worker

@@ -1,0 +1,210 @@
+#include "worker_config.hpp"
+
+#include <unistd.h>
+
+#include <thread>
+
+namespace aether::worker {
+
+namespace cfg = aether::config;
+constexpr std::uint64_t kMiB = 1024 * 1024;
+
+class WorkerConfigFields {
+ public:
+  explicit WorkerConfigFields(cfg::Spec& s)
+      : nats_url(s.string("NATS_URL", "nats://127.0.0.1:4222", "NATS server URL(s)")
+                     .url({"nats", "tls"})),
+        worker_id(s.string("AETHER_WORKER_ID", host_name(),
+                           "this worker's id (subject token, KV key); default: host name")
+                      .check(id_rule)),
+        node(s.string("AETHER_NODE_NAME", host_name(), "node name reported in events")),
+        state_dir(s.string("AETHER_STATE_DIR", "/var/lib/aether/vm-worker",
+                           "per-VM state (sockets, logs, records); kept across restarts")
+                      .non_empty()),
+        guest_dir(s.string("AETHER_GUEST_DIR", "/var/lib/aether/guest",
+                           "template 'default': holds vmlinux and initramfs.cpio")
+                      .non_empty()),
+        templates(s.list("AETHER_TEMPLATES", {}, "more templates as name=dir items")),
+        cap_vcpus(s.integer("AETHER_CAPACITY_VCPUS",
+                            static_cast<std::int64_t>(std::thread::hardware_concurrency()),
+                            "vCPUs this worker may hand out")
+                      .range(1, 4096)),
+        cap_memory(
+            s.size("AETHER_CAPACITY_MEMORY", 2048 * kMiB, "guest memory this worker may hand out")
+                .range(64 * kMiB, 1ull << 50)),
+        cap_vms(s.integer("AETHER_CAPACITY_MAX_VMS", 8, "VMs (warm pool included) at once")
+                    .range(1, 4096)),
+        max_vcpus(
+            s.integer("AETHER_VM_MAX_VCPUS", 2, "most vCPUs one VM may ask for").range(1, 32)),
+        max_memory(s.size("AETHER_VM_MAX_MEMORY", 2048 * kMiB, "most memory one VM may ask for")
+                       .range(64 * kMiB, 64ull << 30)),
+        max_ttl(s.duration("AETHER_VM_MAX_TTL", milliseconds{0},
+                           "longest ttl a VM may ask for (0: any)")),
+        exec_default(s.duration("AETHER_EXEC_DEFAULT_TIMEOUT", std::chrono::seconds(60),
+                                "exec timeout when a request says 0")
+                         .range(std::chrono::seconds(1), std::chrono::hours(24))),
+        exec_max(s.duration("AETHER_EXEC_MAX_TIMEOUT", std::chrono::minutes(10),
+                            "longest exec timeout a request may ask for")
+                     .range(std::chrono::seconds(1), std::chrono::hours(24))),
+        file_max(
+            s.size("AETHER_FILE_MAX_BYTES", 16 * kMiB, "largest file put/get").range(1, 64 * kMiB)),
+        boot_timeout(s.duration("AETHER_BOOT_TIMEOUT", std::chrono::seconds(120),
+                                "launch to agent hello, else FAILED")
+                         .range(std::chrono::seconds(1), std::chrono::minutes(30))),
+        max_boots(
+            s.integer("AETHER_MAX_CONCURRENT_BOOTS", 2, "boots running at once").range(1, 64)),
+        in_progress(s.duration("AETHER_IN_PROGRESS_INTERVAL", std::chrono::seconds(10),
+                               "in-progress acks while booting; below the consumer's ack wait")
+                        .range(std::chrono::milliseconds(100), std::chrono::minutes(10))),
+        heartbeat(s.duration("AETHER_HEARTBEAT_INTERVAL", std::chrono::seconds(5),
+                             "WorkerStatus into KV aether_workers; below the bucket TTL")
+                      .range(std::chrono::milliseconds(100), std::chrono::minutes(5))),
+        retention(s.duration("AETHER_STOPPED_RETENTION", std::chrono::minutes(10),
+                             "how long a STOPPED VM stays addressable before it is deleted")),
+        busy_retry(s.duration("AETHER_BUSY_RETRY_DELAY", std::chrono::seconds(2),
+                              "redelivery delay of a create that does not fit right now")),
+        pool_size(s.integer("AETHER_WARM_POOL_SIZE", 0, "booted VMs kept ready").range(0, 256)),
+        pool_template(
+            s.string("AETHER_WARM_POOL_TEMPLATE", "default", "template of warm-pool VMs")),
+        pool_vcpus(s.integer("AETHER_WARM_POOL_VCPUS", 1, "vCPUs of warm-pool VMs").range(1, 32)),
+        pool_memory(s.size("AETHER_WARM_POOL_MEMORY", 256 * kMiB, "memory of warm-pool VMs")
+                        .range(64 * kMiB, 64ull << 30)),
+        drain_stop(
+            s.boolean("AETHER_DRAIN_STOP_VMS", true,
+                      "on SIGTERM/drain stop hosted VMs (false: wait for them until the timeout)")),
+        drain_timeout(
+            s.duration("AETHER_DRAIN_TIMEOUT", std::chrono::seconds(30), "drain deadline")),
+        provision(s.boolean("AETHER_PROVISION", true,
+                            "create/update streams, consumer, buckets at start")),
+        admin_host(s.string("AETHER_ADMIN_HOST", "0.0.0.0", "admin HTTP address")),
+        admin_port(
+            s.integer("AETHER_ADMIN_PORT", 9090, "admin HTTP port (0: any)").range(0, 65535)) {}
+
+  static std::string host_name() {
+    char buf[256] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == 0) return "worker";
+    std::string name(buf);
+    for (char& c : name) {
+      if (c == '.') c = '-';
+    }
+    return name;
+  }
+  static std::optional<std::string> id_rule(const std::string& v) {
+    if (valid_worker_id(v)) return std::nullopt;
+    return "must be 1-64 characters of [A-Za-z0-9_-]";
+  }
+
+  cfg::StringField& nats_url;
+  cfg::StringField& worker_id;
+  cfg::StringField& node;
+  cfg::StringField& state_dir;
+  cfg::StringField& guest_dir;
+  cfg::ListField& templates;
+  cfg::IntField& cap_vcpus;
+  cfg::SizeField& cap_memory;
+  cfg::IntField& cap_vms;
+  cfg::IntField& max_vcpus;
+  cfg::SizeField& max_memory;
+  cfg::DurationField& max_ttl;
+  cfg::DurationField& exec_default;
+  cfg::DurationField& exec_max;
+  cfg::SizeField& file_max;
+  cfg::DurationField& boot_timeout;
+  cfg::IntField& max_boots;
+  cfg::DurationField& in_progress;
+  cfg::DurationField& heartbeat;
+  cfg::DurationField& retention;
+  cfg::DurationField& busy_retry;
+  cfg::IntField& pool_size;
+  cfg::StringField& pool_template;
+  cfg::IntField& pool_vcpus;
+  cfg::SizeField& pool_memory;
+  cfg::BoolField& drain_stop;
+  cfg::DurationField& drain_timeout;
+  cfg::BoolField& provision;
+  cfg::StringField& admin_host;
+  cfg::IntField& admin_port;
+};
+
+bool valid_worker_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::shared_ptr<WorkerConfigFields> declare_worker_config(cfg::Spec& spec) {
+  return std::make_shared<WorkerConfigFields>(spec);
+}
+
+Result<std::map<std::string, GuestTemplate>> parse_templates(
+    const std::filesystem::path& default_dir, const std::vector<std::string>& items) {
+  std::map<std::string, GuestTemplate> out;
+  auto from_dir = [](const std::filesystem::path& dir) {
+    return GuestTemplate{dir / "vmlinux", dir / "initramfs.cpio"};
+  };
+  out["default"] = from_dir(default_dir);
+  for (const auto& item : items) {
+    const auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+      return fail(Errc::kInvalidConfig, "AETHER_TEMPLATES item '" + item + "': must be name=dir");
+    }
+    const auto name = item.substr(0, eq);
+    if (!valid_worker_id(name)) {
+      return fail(Errc::kInvalidConfig, "AETHER_TEMPLATES item '" + item +
+                                            "': name must be 1-64 characters of [A-Za-z0-9_-]");
+    }
+    if (out.contains(name) && name != "default") {
+      return fail(Errc::kInvalidConfig, "AETHER_TEMPLATES: template '" + name + "' given twice");
+    }
+    out[name] = from_dir(item.substr(eq + 1));
+  }
+  return out;
+}
+
+Result<WorkerConfig> build_worker_config(const WorkerConfigFields& f, std::string version) {
+  WorkerConfig c;
+  c.nats_url = f.nats_url.value();
+  c.worker_id = f.worker_id.value();
+  c.node = f.node.value();
+  c.state_dir = f.state_dir.value();
+  auto templates = parse_templates(f.guest_dir.value(), f.templates.value());
+  if (!templates) return std::unexpected(templates.error());
+  c.templates = std::move(*templates);
+  c.capacity = {static_cast<std::uint32_t>(f.cap_vcpus.value()), f.cap_memory.value() / kMiB,
+                static_cast<std::uint32_t>(f.cap_vms.value())};
+  c.limits.max_vcpus = static_cast<std::uint32_t>(f.max_vcpus.value());
+  c.limits.max_memory_mib = f.max_memory.value() / kMiB;
+  c.limits.max_ttl_seconds = static_cast<std::uint32_t>(f.max_ttl.value().count() / 1000);
+  c.limits.default_exec_timeout = f.exec_default.value();
+  c.limits.max_exec_timeout = f.exec_max.value();
+  c.limits.max_file_bytes = f.file_max.value();
+  if (c.limits.default_exec_timeout > c.limits.max_exec_timeout) {
+    return fail(Errc::kInvalidConfig,
+                "AETHER_EXEC_DEFAULT_TIMEOUT: must not exceed AETHER_EXEC_MAX_TIMEOUT");
+  }
+  c.boot_timeout = f.boot_timeout.value();
+  c.max_concurrent_boots = static_cast<std::uint32_t>(f.max_boots.value());
+  c.in_progress_interval = f.in_progress.value();
+  c.heartbeat_interval = f.heartbeat.value();
+  c.stopped_retention = f.retention.value();
+  c.busy_retry_delay = f.busy_retry.value();
+  c.warm_pool = {static_cast<std::uint32_t>(f.pool_size.value()), f.pool_template.value(),
+                 static_cast<std::uint32_t>(f.pool_vcpus.value()), f.pool_memory.value() / kMiB};
+  if (c.warm_pool.size > 0 && !c.templates.contains(c.warm_pool.template_name)) {
+    return fail(Errc::kInvalidConfig, "AETHER_WARM_POOL_TEMPLATE='" + c.warm_pool.template_name +
+                                          "': no such template (see AETHER_TEMPLATES)");
+  }
+  c.drain_stop_vms = f.drain_stop.value();
+  c.drain_timeout = f.drain_timeout.value();
+  c.provision = f.provision.value();
+  c.admin_host = f.admin_host.value();
+  c.admin_port = static_cast<int>(f.admin_port.value());
+  c.version = std::move(version);
+  return c;
+}
+
+}  // namespace aether::worker

@@ -1,0 +1,83 @@
+// The vm-worker's settings: a plain struct (tests fill it directly) and the
+// environment variables that fill it in the binary (declare_worker_config).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "aether/config/config.hpp"
+#include "capacity.hpp"
+#include "errors.hpp"
+
+namespace aether::worker {
+
+using std::chrono::milliseconds;
+
+// A guest image a VmSpec names by `template`.
+struct GuestTemplate {
+  std::filesystem::path kernel;  // uncompressed vmlinux
+  std::filesystem::path initrd;  // initramfs with the agent as /init
+};
+
+// Limits one VM may ask for (per-VM rules, checked before any boot).
+struct VmLimits {
+  std::uint32_t max_vcpus = 2;
+  std::uint64_t min_memory_mib = 64;
+  std::uint64_t max_memory_mib = 2048;
+  std::uint32_t max_ttl_seconds = 0;  // 0: no limit
+  milliseconds default_exec_timeout{60'000};
+  milliseconds max_exec_timeout{600'000};
+  std::uint64_t max_file_bytes = 16u << 20;
+};
+
+struct WarmPoolConfig {
+  std::uint32_t size = 0;  // booted VMs kept ready for the template
+  std::string template_name = "default";
+  std::uint32_t vcpus = 1;
+  std::uint64_t memory_mib = 256;
+};
+
+struct WorkerConfig {
+  std::string nats_url = "nats://127.0.0.1:4222";
+  std::string worker_id;  // [A-Za-z0-9_-]{1,64}
+  std::string node;
+  std::filesystem::path state_dir;  // vms/<id>/ per VM; survives restarts
+  std::map<std::string, GuestTemplate> templates;
+  Resources capacity{2, 2048, 8};
+  VmLimits limits;
+  WarmPoolConfig warm_pool;
+  milliseconds boot_timeout{120'000};
+  std::uint32_t max_concurrent_boots = 2;
+  milliseconds in_progress_interval{10'000};  // < the vm-create consumer's ack wait
+  milliseconds heartbeat_interval{5'000};
+  milliseconds reap_interval{1'000};
+  milliseconds stopped_retention{600'000};  // STOPPED/FAILED records kept this long
+  milliseconds busy_retry_delay{2'000};     // nak delay when a create does not fit now
+  bool drain_stop_vms = true;               // on SIGTERM: stop VMs (else wait for them)
+  milliseconds drain_timeout{30'000};
+  bool provision = true;  // run bus::provision at start-up
+  std::string admin_host = "0.0.0.0";
+  int admin_port = 9090;  // 0: any free port
+  std::string version = "0.0.0";
+};
+
+// Declares every AETHER_* variable on `spec`; after spec.load(), the returned
+// function builds the WorkerConfig (or explains what is wrong).
+class WorkerConfigFields;
+[[nodiscard]] std::shared_ptr<WorkerConfigFields> declare_worker_config(config::Spec& spec);
+[[nodiscard]] Result<WorkerConfig> build_worker_config(const WorkerConfigFields& fields,
+                                                       std::string version);
+
+// "name=dir" items of AETHER_TEMPLATES (plus "default" = AETHER_GUEST_DIR):
+// each dir holds vmlinux and initramfs.cpio.
+[[nodiscard]] Result<std::map<std::string, GuestTemplate>> parse_templates(
+    const std::filesystem::path& default_dir, const std::vector<std::string>& items);
+
+// Worker ids become subject tokens and KV keys.
+[[nodiscard]] bool valid_worker_id(std::string_view id);
+
+}  // namespace aether::worker

@@ -1,0 +1,316 @@
+// Worker: the create path (vm-create consumer, dedup, validation, boot).
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+
+#include "aether/bus/jetstream.hpp"
+#include "spec_rules.hpp"
+#include "vm_state.hpp"
+#include "worker.hpp"
+
+namespace aether::worker {
+
+namespace {
+
+// Settles a message and logs when that fails (the ack wait then redelivers).
+void settle(bus::Result<void> result, const std::string& what) {
+  if (!result) spdlog::warn("vm-worker: {} failed: {}", what, result.error().message);
+}
+
+bool write_file(const std::filesystem::path& path, const std::string& data) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << data;
+  return static_cast<bool>(out);
+}
+
+}  // namespace
+
+void Worker::consume_loop(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    auto consumer = bus::PullConsumer::bind(connection_, std::string(bus::kCmdsStream),
+                                            std::string(bus::kVmCreateConsumer),
+                                            {.service = "vm-worker", .operation = "fetch"});
+    if (!consumer) {
+      spdlog::warn("vm-worker: cannot bind consumer vm-create: {}", consumer.error().message);
+    } else {
+      auto r = consumer->run(
+          stop, [this] { return room(); }, [this](bus::JsMessage& m) { handle_create(m); },
+          std::chrono::milliseconds(500));
+      if (!r) spdlog::warn("vm-worker: vm-create consumer stopped: {}", r.error().message);
+    }
+    for (int i = 0; i < 10 && !stop.stop_requested(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+}
+
+int Worker::room() {
+  if (draining_) return 0;
+  {
+    std::lock_guard lock(boots_mutex_);
+    if (boots_in_flight_ >= static_cast<int>(config_.max_concurrent_boots)) return 0;
+  }
+  // Room means: the largest VM we accept fits now (pool VMs count as free,
+  // since they are evicted for a create). So no fetched create has to wait.
+  Resources free = ledger_.free();
+  {
+    std::lock_guard lock(vms_mutex_);
+    for (const auto& p : pool_) {
+      free.vcpus += p->reserved().vcpus;
+      free.memory_mib += p->reserved().memory_mib;
+      free.vms += 1;
+    }
+  }
+  const Resources largest{std::min(config_.limits.max_vcpus, config_.capacity.vcpus),
+                          std::min(config_.limits.max_memory_mib, config_.capacity.memory_mib), 1};
+  return largest.fits_in(free) ? 1 : 0;
+}
+
+bool Worker::worker_alive(const std::string& worker_id) {
+  auto entry = workers_kv_->get(worker_id);
+  return entry.has_value();
+}
+
+void Worker::handle_create(bus::JsMessage& message) {
+  const auto fetched = Clock::now();
+  auto create = message.decode_as<v1::CreateVm>();
+  if (!create) {
+    spdlog::error("vm-worker: malformed CreateVm (stream seq {}) terminated: {}",
+                  message.stream_sequence(), create.error().message);
+    metrics_.creates.labels({"malformed"}).inc();
+    settle(message.term(), "term of a malformed create");
+    return;
+  }
+  if (auto why = malformed_reason(*create)) {
+    spdlog::error("vm-worker: malformed CreateVm (stream seq {}) terminated: {}",
+                  message.stream_sequence(), *why);
+    metrics_.creates.labels({"malformed"}).inc();
+    settle(message.term(), "term of a malformed create");
+    return;
+  }
+  const std::string vm_id = create->vm_id();
+  if (create->tenant().empty()) create->set_tenant(message.tenant());
+
+  // Handled already, here? (a redelivery after a slow in-progress)
+  if (find(vm_id)) {
+    spdlog::info("vm-worker: create for VM {} redelivered; this worker already holds it", vm_id);
+    metrics_.creates.labels({"duplicate"}).inc();
+    settle(message.ack(), "ack of a duplicate create");
+    return;
+  }
+  // Handled already, elsewhere? The event stream knows.
+  auto last = latest_event(connection_, vm_id);
+  if (!last) {
+    spdlog::warn("vm-worker: cannot read the history of VM {} ({}); retrying later", vm_id,
+                 last.error().message);
+    settle(message.nak(config_.busy_retry_delay), "nak");
+    return;
+  }
+  if (*last) {
+    const auto& ev = (*last)->event;
+    const bool in_flight =
+        ev.state() == v1::VM_STATE_SCHEDULED || ev.state() == v1::VM_STATE_BOOTING;
+    if (!in_flight) {
+      spdlog::info("vm-worker: create for VM {} already handled (last event {} by {}); acked",
+                   vm_id, state_token(ev.state()), ev.worker_id());
+      metrics_.creates.labels({"duplicate"}).inc();
+      settle(message.ack(), "ack of a handled create");
+      return;
+    }
+    if (ev.worker_id() != config_.worker_id && worker_alive(ev.worker_id())) {
+      // Its worker is alive and may still be booting it: ask again later.
+      spdlog::info("vm-worker: VM {} is {} on live worker {}; create deferred", vm_id,
+                   state_token(ev.state()), ev.worker_id());
+      settle(message.nak(config_.busy_retry_delay), "nak");
+      return;
+    }
+    spdlog::warn("vm-worker: VM {} was {} on worker {} which is gone; booting it here", vm_id,
+                 state_token(ev.state()), ev.worker_id());
+  }
+
+  auto hosted = std::make_shared<HostedVm>(vm_id, config_.state_dir / "vms" / vm_id,
+                                           resources_of(create->spec()));
+  hosted->create = *create;
+  hosted->trace_parent = trace::current_context();  // the consumer span
+
+  if (auto why =
+          impossible_reason(create->spec(), config_.limits, config_.capacity, config_.templates)) {
+    metrics_.creates.labels({"invalid"}).inc();
+    {
+      std::unique_lock lock(hosted->mutex_);
+      hosted->resources_released = true;  // nothing was reserved
+      transition_locked(*hosted, lock, v1::VM_STATE_FAILED, *why);
+    }
+    (void)events_->flush(std::chrono::seconds(5));
+    settle(message.ack(), "ack of an impossible create");
+    return;
+  }
+
+  // Served from the warm pool?
+  if (auto pooled = take_pool_vm(create->spec())) {
+    {
+      std::unique_lock lock(pooled->mutex_);
+      pooled->create = *create;
+      pooled->trace_parent = hosted->trace_parent;
+      pooled->state = v1::VM_STATE_UNSPECIFIED;
+      transition_locked(*pooled, lock, v1::VM_STATE_SCHEDULED, "");
+      (void)write_file(pooled->dir() / "create.pb", create->SerializeAsString());
+    }
+    {
+      std::lock_guard lock(vms_mutex_);
+      vms_[vm_id] = pooled;
+    }
+    if (auto s = subscribe_ops(pooled); !s) {
+      fail_vm(pooled, "cannot serve its subjects: " + s.error().message);
+    } else {
+      std::unique_lock lock(pooled->mutex_);
+      pooled->ready_at = WallClock::now();
+      pooled->ready_steady = Clock::now();
+      pooled->last_activity = Clock::now();
+      transition_locked(*pooled, lock, v1::VM_STATE_READY, "served from the warm pool");
+    }
+    metrics_.creates.labels({"warm_pool"}).inc();
+    metrics_.create_to_ready_seconds.observe(
+        std::chrono::duration<double>(Clock::now() - fetched).count());
+    (void)events_->flush(std::chrono::seconds(5));
+    settle(message.ack(), "ack");
+    return;
+  }
+
+  if (!reserve_with_eviction(hosted->reserved())) {
+    spdlog::info("vm-worker: no room for VM {} ({}) now; redelivery in {} ms", vm_id,
+                 describe(hosted->reserved()), config_.busy_retry_delay.count());
+    settle(message.nak(config_.busy_retry_delay), "nak");
+    return;
+  }
+  {
+    std::unique_lock lock(hosted->mutex_);
+    transition_locked(*hosted, lock, v1::VM_STATE_SCHEDULED, "");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(hosted->dir(), ec);
+  if (ec || !write_file(hosted->dir() / "create.pb", create->SerializeAsString())) {
+    fail_vm(hosted, "cannot write the VM's state dir " + hosted->dir().string());
+    settle(message.ack(), "ack");
+    return;
+  }
+  {
+    std::lock_guard lock(vms_mutex_);
+    vms_[vm_id] = hosted;
+  }
+  auto shared_message = std::make_shared<bus::JsMessage>(std::move(message));
+  std::lock_guard lock(boots_mutex_);
+  std::erase_if(boot_threads_, [](const BootThread& b) { return b.done->load(); });
+  ++boots_in_flight_;
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  boot_threads_.push_back(
+      {done, std::jthread([this, shared_message, hosted, parent = hosted->trace_parent, fetched,
+                           done](std::stop_token) {
+         boot_vm(shared_message, hosted, parent, fetched);
+         done->store(true);
+       })});
+}
+
+vmm::VmConfig Worker::vm_config(const std::string& id, const std::filesystem::path& dir,
+                                const v1::VmSpec& spec) const {
+  const auto& t = config_.templates.at(spec.template_());
+  vmm::VmConfig c;
+  c.id = id;
+  c.state_dir = dir;
+  c.kernel = t.kernel;
+  c.initrd = t.initrd;
+  c.vcpus = spec.vcpus();
+  c.memory_mib = spec.memory_mib();
+  c.boot_timeout = config_.boot_timeout;
+  c.default_exec_timeout = config_.limits.default_exec_timeout;
+  c.max_collected_output = config_.limits.max_file_bytes;
+  return c;
+}
+
+void Worker::boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<HostedVm> hosted,
+                     std::optional<trace::SpanContext> parent, Clock::time_point fetched) {
+  trace::Span span("vm-worker boot", trace::SpanKind::kInternal, parent);
+  auto scope = span.activate();
+  span.set_attribute("vm.id", hosted->id());
+  // Keep the command ours while the guest boots.
+  std::jthread keeper([this, message](std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    while (!stop.stop_requested()) {
+      std::unique_lock lock(m);
+      if (cv.wait_for(lock, stop, config_.in_progress_interval, [] { return false; })) break;
+      if (stop.stop_requested()) break;
+      settle(message->in_progress(), "in-progress");
+    }
+  });
+  v1::VmSpec spec;
+  {
+    std::unique_lock lock(hosted->mutex_);
+    spec = hosted->create.spec();
+    transition_locked(*hosted, lock, v1::VM_STATE_BOOTING, "");
+  }
+  auto booted = [&] {
+    trace::Span launch("vm-worker agent-ready");
+    auto r = runtime_->boot(vm_config(hosted->id(), hosted->dir(), spec));
+    if (!r) launch.set_error(r.error().message);
+    return r;
+  }();
+  bool deleted_meanwhile = false;
+  if (booted) {
+    metrics_.boot_seconds.observe(std::chrono::duration<double>((*booted)->boot_time()).count());
+    std::shared_ptr<vmm::Vm> vm = std::move(*booted);
+    {
+      std::lock_guard lock(hosted->mutex_);
+      deleted_meanwhile = hosted->state != v1::VM_STATE_BOOTING;
+      if (!deleted_meanwhile) hosted->vm = vm;
+    }
+    if (deleted_meanwhile) {
+      vm->kill();
+    } else if (auto s = subscribe_ops(hosted); !s) {
+      fail_vm(hosted, "cannot serve its subjects: " + s.error().message);
+    } else {
+      std::unique_lock lock(hosted->mutex_);
+      hosted->ready_at = WallClock::now();
+      hosted->ready_steady = Clock::now();
+      hosted->last_activity = Clock::now();
+      transition_locked(*hosted, lock, v1::VM_STATE_READY, "");
+      metrics_.creates.labels({"ready"}).inc();
+      metrics_.create_to_ready_seconds.observe(
+          std::chrono::duration<double>(Clock::now() - fetched).count());
+    }
+  } else {
+    span.set_error(booted.error().message);
+    metrics_.creates.labels({"boot_failed"}).inc();
+    fail_vm(hosted, "boot failed: " + booted.error().message);
+  }
+  keeper = {};
+  // The outcome is definitive either way: READY or FAILED is in the stream
+  // before the command goes, so a redelivery elsewhere would see it.
+  (void)events_->flush(std::chrono::seconds(10));
+  settle(message->ack(), "ack of create " + hosted->id());
+  std::lock_guard lock(boots_mutex_);
+  --boots_in_flight_;
+  boots_changed_.notify_all();
+}
+
+bool Worker::reserve_with_eviction(const Resources& need) {
+  for (;;) {
+    if (ledger_.try_reserve(need)) return true;
+    std::shared_ptr<HostedVm> victim;
+    {
+      std::lock_guard lock(vms_mutex_);
+      if (pool_.empty()) return false;
+      victim = pool_.back();
+      pool_.pop_back();
+    }
+    spdlog::info("vm-worker: evicting warm-pool VM {} to make room", victim->id());
+    std::lock_guard lock(victim->mutex_);
+    if (victim->vm) victim->vm->kill();
+    victim->vm.reset();
+    release_resources(*victim);
+    std::error_code ec;
+    std::filesystem::remove_all(victim->dir(), ec);
+  }
+}
+
+}  // namespace aether::worker

@@ -1,0 +1,64 @@
+#include <catch2/catch.hpp>
+
+#include "aether/config/config.hpp"
+#include "worker_config.hpp"
+
+using namespace aether::worker;
+namespace cfg = aether::config;
+
+TEST_CASE("config: defaults build a usable config") {
+  cfg::Spec spec("t", "t");
+  auto fields = declare_worker_config(spec);
+  REQUIRE(spec.load(cfg::map_env({{"AETHER_WORKER_ID", "w1"}, {"AETHER_CAPACITY_VCPUS", "4"}})));
+  auto c = build_worker_config(*fields, "1.2.3");
+  REQUIRE(c);
+  CHECK(c->worker_id == "w1");
+  CHECK(c->capacity == Resources{4, 2048, 8});
+  CHECK(c->templates.at("default").kernel == "/var/lib/aether/guest/vmlinux");
+  CHECK(c->warm_pool.size == 0);
+}
+
+TEST_CASE("config: sizes, templates and pool are read from the environment") {
+  cfg::Spec spec("t", "t");
+  auto fields = declare_worker_config(spec);
+  REQUIRE(spec.load(cfg::map_env({{"AETHER_WORKER_ID", "w1"},
+                                  {"AETHER_CAPACITY_MEMORY", "1GiB"},
+                                  {"AETHER_TEMPLATES", "py=/g/py"},
+                                  {"AETHER_WARM_POOL_SIZE", "2"},
+                                  {"AETHER_WARM_POOL_TEMPLATE", "py"},
+                                  {"AETHER_WARM_POOL_MEMORY", "128MiB"}})));
+  auto c = build_worker_config(*fields, "1.2.3");
+  REQUIRE(c);
+  CHECK(c->capacity.memory_mib == 1024);
+  CHECK(c->templates.at("py").initrd == "/g/py/initramfs.cpio");
+  CHECK(c->warm_pool.size == 2);
+  CHECK(c->warm_pool.memory_mib == 128);
+}
+
+TEST_CASE("config: bad values are named") {
+  cfg::Spec spec("t", "t");
+  auto fields = declare_worker_config(spec);
+  auto loaded =
+      spec.load(cfg::map_env({{"AETHER_WORKER_ID", "bad id!"}, {"AETHER_CAPACITY_VCPUS", "0"}}));
+  REQUIRE_FALSE(loaded);
+  CHECK_THAT(loaded.error().message,
+             Catch::Contains("AETHER_WORKER_ID") && Catch::Contains("AETHER_CAPACITY_VCPUS"));
+
+  cfg::Spec spec2("t", "t");
+  auto f2 = declare_worker_config(spec2);
+  REQUIRE(spec2.load(cfg::map_env({{"AETHER_WORKER_ID", "w"},
+                                   {"AETHER_WARM_POOL_SIZE", "1"},
+                                   {"AETHER_WARM_POOL_TEMPLATE", "nope"}})));
+  auto c = build_worker_config(*f2, "1");
+  REQUIRE_FALSE(c);
+  CHECK_THAT(c.error().message, Catch::Contains("AETHER_WARM_POOL_TEMPLATE='nope'"));
+}
+
+TEST_CASE("config: template items must be name=dir") {
+  CHECK_FALSE(parse_templates("/g", {"nodir"}));
+  CHECK_FALSE(parse_templates("/g", {"=x"}));
+  CHECK_FALSE(parse_templates("/g", {"a.b=/x"}));
+  auto ok = parse_templates("/g", {"a=/x", "default=/y"});
+  REQUIRE(ok);
+  CHECK(ok->at("default").kernel == "/y/vmlinux");
+}

@@ -38,10 +38,10 @@ asan: deps
 FORMAT_FILES = $(shell git ls-files '*.cpp' '*.hpp' '*.h' '*.cc')
 
 format:
-	clang-format -i $(FORMAT_FILES)
+	@clang-format -i $(FORMAT_FILES)
 
 format-check:
-	clang-format --dry-run --Werror $(FORMAT_FILES)
+	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format-check: $(words $(FORMAT_FILES)) files ok"
 
 # The whole platform on this machine: nats-server, PostgreSQL, Redis and the
 # OTLP sink under .state/, then the services.
@@ -51,8 +51,10 @@ run: build
 stop:
 	$(BUILD)/tools/devstack/aether-devstack down --state-dir .state
 
+# Every benchmark binary (aether-bench-*) in the build tree, one after another.
 bench: build
-	$(BUILD)/bench/bus/aether-bench-bus
+	@for b in $$(find $(BUILD) -type f -perm -u+x -name 'aether-bench-*' | sort); do \
+	  echo "== $$b"; $$b || exit 1; done
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

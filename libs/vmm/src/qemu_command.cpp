@@ -44,7 +44,7 @@ std::vector<std::string> qemu_command_line(const std::filesystem::path& binary,
       "-M",
       "microvm",
       "-accel",
-      use_kvm ? "kvm" : "tcg",
+      use_kvm ? "kvm" : "tcg,tb-size=64",  // TCG's code cache defaults to 1 GiB
       "-m",
       std::to_string(config.memory_mib),
       "-smp",

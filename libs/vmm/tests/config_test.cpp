@@ -97,7 +97,7 @@ TEST_CASE("the QEMU command line is a sandboxed microvm with the agent port") {
     auto argv =
         qemu_command_line("/usr/bin/qemu-system-x86_64", config, QemuOptions{}, paths, false);
     CHECK(has_pair(argv, "-M", "microvm"));
-    CHECK(has_pair(argv, "-accel", "tcg"));
+    CHECK(has_pair(argv, "-accel", "tcg,tb-size=64"));
     CHECK(has_pair(argv, "-device", "virtserialport,chardev=agent,name=aether.agent"));
     CHECK(has_pair(argv, "-chardev", "socket,id=agent,path=" + paths.agent_socket.string()));
     CHECK(has_pair(argv, "-qmp", "unix:" + paths.qmp_socket.string() + ",server=on,wait=off"));

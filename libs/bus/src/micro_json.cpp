@@ -2,7 +2,7 @@
 #include <fmt/format.h>
 
 #include <ctime>
-#include <regex>
+#include <string_view>
 
 #include "aether/bus/micro.hpp"
 
@@ -21,9 +21,65 @@ nlohmann::json identity(const ServiceInfo& info, const char* type) {
                         {"metadata", nlohmann::json(info.config.metadata)}};
 }
 
-bool valid_name(const std::string& s) {
-  static const std::regex re("^[A-Za-z0-9_-]+$");
-  return std::regex_match(s, re);
+// Hand-written instead of std::regex: GCC 12 warns (-Werror) inside
+// <regex> under the sanitizer build, and these rules are short.
+bool alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool valid_name(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!alnum(c) && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+bool numeric(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// Dot-separated identifiers of [0-9A-Za-z-]; in a pre-release, numeric ones
+// have no leading zero.
+bool valid_identifiers(std::string_view s, bool prerelease) {
+  if (s.empty()) return false;
+  while (true) {
+    auto dot = s.find('.');
+    std::string_view id = s.substr(0, dot);
+    if (id.empty()) return false;
+    for (char c : id) {
+      if (!alnum(c) && c != '-') return false;
+    }
+    if (prerelease && numeric(id) && id.size() > 1 && id[0] == '0') return false;
+    if (dot == std::string_view::npos) return true;
+    s.remove_prefix(dot + 1);
+  }
+}
+
+// Semantic Versioning 2.0.0: MAJOR.MINOR.PATCH[-pre][+build].
+bool valid_semver(std::string_view v) {
+  auto plus = v.find('+');
+  if (plus != std::string_view::npos) {
+    if (!valid_identifiers(v.substr(plus + 1), false)) return false;
+    v = v.substr(0, plus);
+  }
+  auto dash = v.find('-');
+  if (dash != std::string_view::npos) {
+    if (!valid_identifiers(v.substr(dash + 1), true)) return false;
+    v = v.substr(0, dash);
+  }
+  for (int part = 0; part < 3; ++part) {
+    auto dot = v.find('.');
+    if ((part < 2) == (dot == std::string_view::npos)) return false;
+    std::string_view n = v.substr(0, dot);
+    if (!numeric(n) || (n.size() > 1 && n[0] == '0')) return false;
+    if (dot != std::string_view::npos) v.remove_prefix(dot + 1);
+  }
+  return true;
 }
 
 }  // namespace
@@ -81,13 +137,11 @@ nlohmann::json micro_stats_json(const ServiceInfo& info) {
 }
 
 Result<void> validate_service_config(const ServiceConfig& c) {
-  static const std::regex semver(
-      R"(^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$)");
   if (!valid_name(c.name)) {
     return fail(Errc::kInvalidArgument,
                 "service name '" + c.name + "' must match [A-Za-z0-9_-]+ and not be empty");
   }
-  if (!std::regex_match(c.version, semver)) {
+  if (!valid_semver(c.version)) {
     return fail(Errc::kInvalidArgument,
                 "service version '" + c.version + "' must be semantic (e.g. 1.0.0)");
   }
@@ -99,8 +153,9 @@ Result<void> validate_endpoint_config(const EndpointConfig& c) {
     return fail(Errc::kInvalidArgument,
                 "endpoint name '" + c.name + "' must match [A-Za-z0-9_-]+ and not be empty");
   }
-  static const std::regex subject(R"(^[^ >]*[>]?$)");
-  if (c.subject.empty() || !std::regex_match(c.subject, subject)) {
+  const auto gt = c.subject.find('>');
+  if (c.subject.empty() || c.subject.find_first_of(" \t\r\n") != std::string::npos ||
+      (gt != std::string::npos && gt != c.subject.size() - 1)) {
     return fail(Errc::kInvalidArgument, "endpoint " + c.name + ": subject '" + c.subject +
                                             "' must be non-empty, without spaces, '>' last");
   }

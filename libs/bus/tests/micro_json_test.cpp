@@ -67,6 +67,12 @@ TEST_CASE("micro names and versions follow the spec's rules") {
   REQUIRE_FALSE(bad_version);
   CHECK(bad_version.error().message.find("version") != std::string::npos);
   CHECK(validate_service_config({"api", "1.0.0-rc.1+build.5", "", {}}));
+  CHECK(validate_service_config({"api", "10.20.30", "", {}}));
+  CHECK_FALSE(validate_service_config({"api", "01.0.0", "", {}}));
+  CHECK_FALSE(validate_service_config({"api", "1.0.0-01", "", {}}));
+  CHECK_FALSE(validate_service_config({"api", "1.0.0-", "", {}}));
+  CHECK_FALSE(validate_service_config({"api", "1.0.0+a..b", "", {}}));
+  CHECK_FALSE(validate_service_config({"api", "1.0.0.0", "", {}}));
   CHECK(validate_endpoint_config({"exec", "aether.vm.*.exec", "q", {}, ""}));
   CHECK_FALSE(validate_endpoint_config({"exec", "a b", "q", {}, ""}));
   CHECK_FALSE(validate_endpoint_config({"exec", "a.>.b", "q", {}, ""}));

@@ -94,6 +94,11 @@ int run_pid1() {
     console_log("module " + name + " did not load");
   }
   AgentOptions options{.pid1 = true, .version = AETHER_VERSION, .mode = config.mode};
+  // root=/dev/vda (set by the VMM when it attaches a root filesystem): run
+  // commands inside it; the agent itself stays in the initramfs.
+  if (auto root = cmdline.find("root"); root != cmdline.end() && root->second == "/dev/vda") {
+    options.exec_root = mount_root_filesystem("/dev/vda", "/rootfs", std::chrono::seconds(10));
+  }
   for (;;) {
     int fd = open_virtio_port(kPortName, std::chrono::seconds(10));
     if (fd < 0) fd = accept_vsock(config.vsock_port);

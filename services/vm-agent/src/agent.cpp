@@ -29,7 +29,9 @@ std::uint64_t monotonic_ms() {
 }  // namespace
 
 Agent::Agent(int channel_fd, AgentOptions options)
-    : fd_(channel_fd), options_(std::move(options)), files_(options_.max_file_bytes) {}
+    : fd_(channel_fd),
+      options_(std::move(options)),
+      files_(options_.max_file_bytes, options_.exec_root) {}
 
 Agent::~Agent() = default;
 
@@ -200,7 +202,7 @@ void Agent::handle_exec(std::uint64_t id, const v1::ExecRequest& request) {
     send_error(id, 409, "exec: frame id " + std::to_string(id) + " is already running");
     return;
   }
-  auto session = ExecSession::start(id, request);
+  auto session = ExecSession::start(id, request, options_.exec_root);
   if (!session) {
     send_error(id, 400, session.error());
     return;

@@ -26,6 +26,9 @@ struct AgentOptions {
   std::string mode = "normal";  // "normal" | "garbage" | "oversized" | "silent" (hostile tests)
   std::size_t max_file_bytes = 256u << 20;
   std::size_t max_frame = guest_proto::kDefaultMaxFrame;
+  // When set (a mounted root filesystem, e.g. /rootfs), commands run chrooted
+  // into it and file paths are inside it.
+  std::string exec_root;
 };
 
 enum class ServeEnd {

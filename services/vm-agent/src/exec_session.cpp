@@ -41,7 +41,8 @@ struct Pipe {
 
 // Runs in the forked child: only async-signal-safe calls until exec.
 [[noreturn]] void exec_child(const Pipe& in, const Pipe& out, const Pipe& err, const Pipe& status,
-                             const char* cwd, char* const* argv, char* const* envp) {
+                             const char* root, const char* cwd, char* const* argv,
+                             char* const* envp) {
   ::setsid();  // own process group, so a timeout kills everything it started
   for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
   sigset_t none;
@@ -50,6 +51,11 @@ struct Pipe {
   ::dup2(in.read, 0);
   ::dup2(out.write, 1);
   ::dup2(err.write, 2);
+  if (root != nullptr && (::chroot(root) != 0 || ::chdir("/") != 0)) {
+    const int e = errno;
+    (void)!::write(status.write, &e, sizeof e);
+    ::_exit(127);
+  }
   if (cwd != nullptr && ::chdir(cwd) != 0) {
     const int e = errno;
     (void)!::write(status.write, &e, sizeof e);
@@ -64,7 +70,7 @@ struct Pipe {
 }  // namespace
 
 std::expected<std::unique_ptr<ExecSession>, std::string> ExecSession::start(
-    std::uint64_t frame_id, const v1::ExecRequest& request) {
+    std::uint64_t frame_id, const v1::ExecRequest& request, const std::string& root) {
   if (request.argv_size() == 0 || request.argv(0).empty()) {
     return std::unexpected("exec: argv must name a program (argv[0] is empty)");
   }
@@ -113,7 +119,10 @@ std::expected<std::unique_ptr<ExecSession>, std::string> ExecSession::start(
     status.close_both();
     return std::unexpected(std::string("exec: fork: ") + std::strerror(e));
   }
-  if (pid == 0) exec_child(in, out, err, status, cwd, argv.data(), envp.data());
+  if (pid == 0) {
+    exec_child(in, out, err, status, root.empty() ? nullptr : root.c_str(), cwd, argv.data(),
+               envp.data());
+  }
 
   ::close(in.read);
   ::close(out.write);

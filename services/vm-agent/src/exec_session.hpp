@@ -31,7 +31,7 @@ class ExecSession {
   // Fails (with a message for an ErrorReply) when argv is empty, cwd is not
   // absolute, or the program cannot be executed.
   [[nodiscard]] static std::expected<std::unique_ptr<ExecSession>, std::string> start(
-      std::uint64_t frame_id, const v1::ExecRequest& request);
+      std::uint64_t frame_id, const v1::ExecRequest& request, const std::string& root = {});
   ~ExecSession();
   ExecSession(const ExecSession&) = delete;
   ExecSession& operator=(const ExecSession&) = delete;

@@ -46,6 +46,9 @@ std::string check_path(const std::string& path) {
   if (path.empty() || path[0] != '/') return "path must be absolute, got '" + path + "'";
   if (path.find('\0') != std::string::npos) return "path must not contain NUL";
   if (path.back() == '/') return "path must name a file, got '" + path + "'";
+  if (path.find("/../") != std::string::npos || path.ends_with("/..")) {
+    return "path must not contain '..', got '" + path + "'";
+  }
   return {};
 }
 
@@ -69,7 +72,8 @@ v1::GuestFrame error_frame(std::uint64_t id, int code, const std::string& messag
 }
 
 struct FileTransfers::Upload {
-  std::string path;
+  std::string path;     // as the host named it
+  std::string fs_path;  // under the agent's root
   std::string temp_path;
   int fd = -1;
   std::uint64_t size = 0;
@@ -81,7 +85,8 @@ struct FileTransfers::Upload {
   }
 };
 
-FileTransfers::FileTransfers(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+FileTransfers::FileTransfers(std::size_t max_bytes, std::string root)
+    : max_bytes_(max_bytes), root_(std::move(root)) {}
 FileTransfers::~FileTransfers() = default;
 
 void FileTransfers::begin_put(std::uint64_t id, const v1::FilePut& put, const Emit& emit) {
@@ -101,9 +106,10 @@ void FileTransfers::begin_put(std::uint64_t id, const v1::FilePut& put, const Em
   }
   auto* upload = (uploads_[id] = std::make_unique<Upload>()).get();
   upload->path = put.path();
-  upload->temp_path = put.path() + ".aether-put-" + std::to_string(id);
+  upload->fs_path = root_ + put.path();
+  upload->temp_path = upload->fs_path + ".aether-put-" + std::to_string(id);
   upload->digest = new_sha256();
-  if (put.create_parents() && !make_parents(put.path())) {
+  if (put.create_parents() && !make_parents(upload->fs_path)) {
     upload->temp_path.clear();
     fail(id, *upload, 500,
          errno_text("file put: cannot create the parents of '" + put.path() + "'"), emit);
@@ -163,7 +169,7 @@ void FileTransfers::append(std::uint64_t id, Upload& upload, const std::string& 
       fail(id, upload, 500, errno_text("file put: flushing '" + upload.path + "'"), emit);
     } else {
       upload.fd = -1;
-      if (::rename(upload.temp_path.c_str(), upload.path.c_str()) != 0) {
+      if (::rename(upload.temp_path.c_str(), upload.fs_path.c_str()) != 0) {
         fail(id, upload, 500, errno_text("file put: renaming into '" + upload.path + "'"), emit);
       } else {
         upload.temp_path.clear();
@@ -193,7 +199,8 @@ void FileTransfers::get(std::uint64_t id, const v1::FileGet& get, const Emit& em
     emit(error_frame(id, 400, "file get: " + bad));
     return;
   }
-  const int fd = ::open(get.path().c_str(), O_RDONLY | O_CLOEXEC);
+  const std::string fs_path = root_ + get.path();
+  const int fd = ::open(fs_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     emit(error_frame(id, errno == ENOENT ? 404 : 500,
                      errno_text("file get: cannot open '" + get.path() + "'")));

@@ -20,7 +20,8 @@ namespace aether::vm_agent {
 class FileTransfers {
  public:
   using Emit = std::function<void(const v1::GuestFrame&)>;
-  explicit FileTransfers(std::size_t max_bytes);
+  // root: prefix for every guest path ("" or a mounted root filesystem).
+  FileTransfers(std::size_t max_bytes, std::string root = {});
   ~FileTransfers();
   FileTransfers(const FileTransfers&) = delete;
   FileTransfers& operator=(const FileTransfers&) = delete;
@@ -37,6 +38,7 @@ class FileTransfers {
             const Emit& emit);
 
   std::size_t max_bytes_;
+  std::string root_;
   std::map<std::uint64_t, std::unique_ptr<Upload>> uploads_;  // by frame id
 };
 

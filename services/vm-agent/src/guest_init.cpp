@@ -119,6 +119,31 @@ std::vector<std::string> load_modules(const std::string& list_path,
   return failed;
 }
 
+std::string mount_root_filesystem(const std::string& device, const std::string& target,
+                                  std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (::access(device.c_str(), F_OK) != 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      console_log("root filesystem " + device + " did not appear");
+      return {};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ::mkdir(target.c_str(), 0755);
+  if (::mount(device.c_str(), target.c_str(), "ext4", MS_NOATIME, nullptr) != 0) {
+    console_log("mount " + device + " on " + target + ": " + std::strerror(errno));
+    return {};
+  }
+  mount_one("proc", (target + "/proc").c_str(), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+  mount_one("sysfs", (target + "/sys").c_str(), "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+  mount_one("devtmpfs", (target + "/dev").c_str(), "devtmpfs", MS_NOSUID, "mode=0755");
+  mount_one("devpts", (target + "/dev/pts").c_str(), "devpts", MS_NOSUID | MS_NOEXEC,
+            "ptmxmode=0666");
+  mount_one("tmpfs", (target + "/tmp").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  mount_one("tmpfs", (target + "/run").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+  return target;
+}
+
 int open_virtio_port(const std::string& port_name, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {

@@ -32,6 +32,13 @@ void mount_kernel_filesystems();
 // Listens on vsock port and accepts one host connection; -1 when vsock is absent.
 [[nodiscard]] int accept_vsock(unsigned port);
 
+// Mounts the ext4 root filesystem on device at target (waiting up to timeout
+// for the device), with /proc, /sys, /dev, /dev/pts, /tmp and /run inside it,
+// so commands can run chrooted there. Returns target, or "" on failure (logged).
+[[nodiscard]] std::string mount_root_filesystem(const std::string& device,
+                                                const std::string& target,
+                                                std::chrono::milliseconds timeout);
+
 // Writes a line to the console (stderr), prefixed so it stands out in the log.
 void console_log(const std::string& line);
 

@@ -92,6 +92,18 @@ TEST_CASE("a file put in chunks reads back the same with its sha256") {
   CHECK(back == content);
 }
 
+TEST_CASE("with an exec root, file paths and commands live inside it") {
+  TempDir dir;
+  AgentHarness agent(AgentOptions{.exec_root = dir.path.string()});
+  put(agent, 1, "/inside.txt", "rooted", 100);
+  REQUIRE(agent.read().has_file_put_reply());
+  CHECK(std::filesystem::exists(dir.path / "inside.txt"));
+  // The root has no programs, so a chrooted exec cannot find one.
+  auto outcome = agent.exec(2, command({"/bin/true"}));
+  REQUIRE(outcome.error);
+  CHECK_THAT(outcome.error->message(), Catch::Contains("/bin/true"));
+}
+
 TEST_CASE("file errors name the path and the rule") {
   TempDir dir;
   AgentHarness agent(AgentOptions{.max_file_bytes = 1000});
@@ -111,6 +123,12 @@ TEST_CASE("file errors name the path and the rule") {
     REQUIRE(reply.has_error());
     CHECK(reply.error().code() == 400);
     CHECK_THAT(reply.error().message(), Catch::Contains("absolute"));
+  }
+  SECTION("put of a path with ..") {
+    put(agent, 6, "/tmp/../etc/x", "x", 10);
+    auto reply = agent.read();
+    REQUIRE(reply.has_error());
+    CHECK_THAT(reply.error().message(), Catch::Contains(".."));
   }
   SECTION("put above the size limit leaves no file behind") {
     const auto path = (dir.path / "big").string();

@@ -73,6 +73,11 @@ bool Worker::worker_alive(const std::string& worker_id) {
 
 void Worker::handle_create(bus::JsMessage& message) {
   const auto fetched = Clock::now();
+  if (draining_) {
+    // Fetched just before a drain began: hand it back for another worker.
+    settle(message.nak(), "nak while draining");
+    return;
+  }
   auto create = message.decode_as<v1::CreateVm>();
   if (!create) {
     spdlog::error("vm-worker: malformed CreateVm (stream seq {}) terminated: {}",

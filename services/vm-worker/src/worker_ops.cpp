@@ -4,7 +4,6 @@
 
 #include "aether/bus/micro.hpp"
 #include "aether/bus/serve.hpp"
-#include "guest_span.hpp"
 #include "vm_state.hpp"
 #include "worker.hpp"
 
@@ -105,11 +104,11 @@ Result<void> Worker::subscribe_ops(const std::shared_ptr<HostedVm>& hosted) {
                 request.mutable_env()->insert({k, v});  // the request's own values win
               }
             }
+            // The current span: vmm hands its context to the agent and
+            // exports the agent's own span as its child.
             trace::Span span("vm-worker exec", trace::SpanKind::kInternal);
             auto scope = span.activate();
             span.set_attribute("vm.id", hosted->create.vm_id());
-            request.mutable_trace()->set_traceparent(trace::format_traceparent(span.context()));
-            request.mutable_trace()->set_tracestate(span.context().tracestate);
             const std::string inbox = req.stream_inbox();
             vmm::OutputCallback on_output;
             if (!inbox.empty()) {
@@ -128,7 +127,6 @@ Result<void> Worker::subscribe_ops(const std::shared_ptr<HostedVm>& hosted) {
               span.set_error(reply.error().message);
               return std::unexpected(vm_failure(reply.error(), hosted));
             }
-            if (reply->has_guest_span()) export_guest_span(reply->guest_span());
             if (reply->timed_out()) span.set_attribute("exec.timed_out", true);
             span.set_attribute("exec.exit_code", static_cast<std::int64_t>(reply->exit_code()));
             return std::move(*reply);

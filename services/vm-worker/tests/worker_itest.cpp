@@ -2,9 +2,14 @@
 // real guest image, in-process. Boots are few and VMs are reused.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include "aether/bus/kv.hpp"
 #include "aether/bus/serve.hpp"
+#include "aether/devstack/otlp_sink.hpp"
 #include "aether/http/metrics.hpp"
+#include "aether/trace/exporter.hpp"
 #include "aether/v1/exec.pb.h"
 #include "aether/v1/files.pb.h"
 #include "aether/v1/worker.pb.h"
@@ -196,7 +201,28 @@ TEST_CASE("worker: VM lifecycle over the bus with bad input and a capacity wait"
   CHECK(events.count("vm-one", v1::VM_STATE_READY) == 1);
 }
 
+// Spans the sink received, as parsed JSON lines.
+std::vector<nlohmann::json> received_spans(const devstack::OtlpSink& sink) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(sink.spans_file());
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  }
+  return out;
+}
+
 TEST_CASE("worker: warm-pool hit with discovery heartbeat and drain") {
+  auto sink = devstack::OtlpSink::start();
+  REQUIRE(sink);
+  trace::ExporterConfig tc;
+  tc.service_name = "vm-worker-itest";
+  tc.endpoint = sink->endpoint() + "/v1/traces";
+  tc.schedule_delay = 20ms;
+  REQUIRE(trace::init(tc));
+  struct ExporterGuard {
+    ~ExporterGuard() { trace::shutdown(5s); }
+  } exporter_guard;
   auto bus = Bus::start();
   EventRecorder events(bus.connection);
   TempDir state;
@@ -225,9 +251,13 @@ TEST_CASE("worker: warm-pool hit with discovery heartbeat and drain") {
   CHECK_THAT(ping->data, Catch::Contains("\"name\":\"vm-worker\""));
 
   // A matching create is served from the pool.
+  trace::Span root("itest create+exec", trace::SpanKind::kInternal, std::nullopt);
+  const auto trace_id = root.context().trace_id_hex();
+  auto root_scope = root.activate();
   auto c = create_vm("vm-warm", 1, 128);
   publish_create(bus.connection, c);
   auto ready = events.wait("vm-warm", v1::VM_STATE_READY, 30s);
+  CHECK_THAT(ready.traceparent(), Catch::Contains(trace_id));  // events carry the command's trace
   CHECK_THAT(ready.reason(), Catch::Contains("warm pool"));
   CHECK(events.count("vm-warm", v1::VM_STATE_BOOTING) == 0);
   v1::ExecRequest exec;
@@ -236,6 +266,19 @@ TEST_CASE("worker: warm-pool hit with discovery heartbeat and drain") {
   auto reply = call<v1::ExecReply>(bus.connection, "aether.vm.vm-warm.exec", exec);
   REQUIRE(reply);
   CHECK(reply->stdout() == "warm\n");
+  // One trace: the worker's exec span and the guest's own span, exported.
+  REQUIRE(wait_for(
+      [&] {
+        trace::force_flush(5s);
+        bool worker_exec = false, agent_exec = false;
+        for (const auto& span : received_spans(*sink)) {
+          if (span["trace_id"] != trace_id) continue;
+          worker_exec = worker_exec || span["name"] == "vm-worker exec";
+          agent_exec = agent_exec || span["name"] == "vm-agent exec";
+        }
+        return worker_exec && agent_exec;
+      },
+      30s));
   // The pool refills in the background.
   REQUIRE(wait_for([&] { return w.warm_pool_size() == 1; }, 240s));
 

@@ -104,9 +104,30 @@ fi
 inputs_key="$(
   {
     sha256sum "${deb}" "${agent}" "${busybox}" "${BASH_SOURCE[0]}" | awk '{print $1}'
-    echo "${EPOCH} ${want_rootfs}"
+    echo "${EPOCH}"
   } | sha256sum | awk '{print $1}'
 )"
+# The root filesystem has its own cache key (it depends on the archive, not on
+# the agent), so adding it never rebuilds the kernel/initramfs and vice versa.
+write_sums() {
+  local files=(vmlinux initramfs.cpio)
+  [[ -f "${out_dir}/rootfs.ext4" ]] && files+=(rootfs.ext4)
+  (cd "${out_dir}" && sha256sum "${files[@]}" >SHA256SUMS)
+}
+if [[ "${want_rootfs}" -eq 1 ]]; then
+  rootfs_key="$(sha256sum "${script_dir}/build-rootfs.sh" | awk '{print $1}')-${AETHER_DEBIAN_SUITE:-bookworm}"
+  if [[ "${force}" -eq 1 || ! -f "${out_dir}/rootfs.ext4" || "$(cat "${out_dir}/rootfs.key" 2>/dev/null)" != "${rootfs_key}" ]]; then
+    rm -f "${out_dir}/rootfs.key"
+    rootfs_work="$(mktemp -d "${out_dir}/rootfs-work.XXXXXX")"
+    "${script_dir}/build-rootfs.sh" "${rootfs_work}" "${out_dir}/rootfs.ext4" || {
+      rm -rf "${rootfs_work}"
+      die "building rootfs.ext4 failed"
+    }
+    rm -rf "${rootfs_work}"
+    echo "${rootfs_key}" >"${out_dir}/rootfs.key"
+    rm -f "${out_dir}/inputs.key"  # so the manifest below lists the new rootfs
+  fi
+fi
 if [[ "${force}" -eq 0 && -f "${out_dir}/inputs.key" && "$(cat "${out_dir}/inputs.key")" == "${inputs_key}" ]] &&
   (cd "${out_dir}" && sha256sum --quiet -c SHA256SUMS 2>/dev/null); then
   echo "build-image: ${out_dir} is up to date (${kernel_pkg})" >&2
@@ -185,14 +206,7 @@ find "${root}" -exec touch -h -d "@${EPOCH}" {} +
 
 mv "${work}/vmlinux" "${out_dir}/vmlinux"
 mv "${work}/initramfs.cpio" "${out_dir}/initramfs.cpio"
-artefacts=(vmlinux initramfs.cpio)
-
-if [[ "${want_rootfs}" -eq 1 ]]; then
-  "${script_dir}/build-rootfs.sh" "${work}/rootfs" "${out_dir}/rootfs.ext4"
-  artefacts+=(rootfs.ext4)
-fi
-
-(cd "${out_dir}" && sha256sum "${artefacts[@]}" >SHA256SUMS)
+write_sums
 {
   echo "{"
   echo "  \"kernel_package\": \"${kernel_pkg}\","

@@ -79,8 +79,9 @@ std::vector<std::string> qemu_command_line(const std::filesystem::path& binary,
                                (options.run_as.empty() ? "elevateprivileges=deny"
                                                        : "elevateprivileges=allow")});
   if (config.rootfs) {
-    argv.insert(argv.end(), {"-drive", "id=root,if=none,format=raw,file=" + config.rootfs->string(),
-                             "-device", "virtio-blk-device,drive=root"});
+    argv.insert(argv.end(),
+                {"-drive", "id=root,if=none,format=raw,snapshot=on,file=" + config.rootfs->string(),
+                 "-device", "virtio-blk-device,drive=root"});
   }
   if (config.tap_device) {
     argv.insert(argv.end(),

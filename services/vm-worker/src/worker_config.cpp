@@ -24,7 +24,13 @@ class WorkerConfigFields {
         guest_dir(s.string("AETHER_GUEST_DIR", "/var/lib/aether/guest",
                            "template 'default': holds vmlinux and initramfs.cpio")
                       .non_empty()),
-        templates(s.list("AETHER_TEMPLATES", {}, "more templates as name=dir items")),
+        templates(
+            s.list("AETHER_TEMPLATES", {}, "more templates as name=dir items")
+                .check([](const std::vector<std::string>& items) -> std::optional<std::string> {
+                  auto t = parse_templates("/", items);
+                  if (t) return std::nullopt;
+                  return t.error().message.substr(t.error().message.find(": ") + 2);
+                })),
         cap_vcpus(s.integer("AETHER_CAPACITY_VCPUS",
                             static_cast<std::int64_t>(std::thread::hardware_concurrency()),
                             "vCPUs this worker may hand out")

@@ -115,6 +115,23 @@ void Worker::handle_create(bus::JsMessage& message) {
     const auto& ev = (*last)->event;
     const bool in_flight =
         ev.state() == v1::VM_STATE_SCHEDULED || ev.state() == v1::VM_STATE_BOOTING;
+    const bool hosted_elsewhere =
+        ev.state() == v1::VM_STATE_READY || ev.state() == v1::VM_STATE_STOPPING;
+    if (hosted_elsewhere && ev.worker_id() != config_.worker_id && !worker_alive(ev.worker_id())) {
+      // Its worker died after READY but before the ack: the VM went with it.
+      HostedVm lost(vm_id, {}, {});
+      std::unique_lock lock(lost.mutex_);
+      lost.create = *create;
+      lost.state = ev.state();
+      lost.resources_released = true;
+      transition_locked(lost, lock, v1::VM_STATE_FAILED,
+                        "worker " + ev.worker_id() + " that hosted it is gone");
+      lock.unlock();
+      (void)events_->flush(std::chrono::seconds(5));
+      metrics_.creates.labels({"duplicate"}).inc();
+      settle(message.ack(), "ack of a handled create");
+      return;
+    }
     if (!in_flight) {
       spdlog::info("vm-worker: create for VM {} already handled (last event {} by {}); acked",
                    vm_id, state_token(ev.state()), ev.worker_id());

@@ -1,6 +1,7 @@
 // vm-worker as a real process: killed mid-boot (the create is redelivered to
 // the other worker and the VM is READY exactly once), restarted (it kills the
 // hypervisors it left and reports its lost VMs FAILED), SIGTERM (drains).
+#include <httplib.h>
 #include <signal.h>
 #include <catch2/catch.hpp>
 
@@ -25,9 +26,11 @@ std::string worker_binary() {
 }
 
 devstack::ChildProcess spawn_worker(const std::string& id, const std::string& nats_url,
-                                    const std::filesystem::path& state_dir) {
+                                    const std::filesystem::path& state_dir,
+                                    int* admin_port = nullptr) {
   auto port = devstack::free_port();
   REQUIRE(port);
+  if (admin_port != nullptr) *admin_port = *port;
   std::vector<std::string> argv = {
       "/usr/bin/env",
       "NATS_URL=" + nats_url,
@@ -95,7 +98,8 @@ TEST_CASE(
 
   // A restarts: kills what it left, reports vm-r FAILED (it was the last to
   // hold it), leaves vm-x alone (B holds it now).
-  auto a2 = spawn_worker("w-crash", bus.server.url(), a_state);
+  int admin_port = 0;
+  auto a2 = spawn_worker("w-crash", bus.server.url(), a_state, &admin_port);
   auto failed = events.wait("vm-r", v1::VM_STATE_FAILED, 60s);
   CHECK(failed.worker_id() == "w-crash");
   CHECK_THAT(failed.reason(), Catch::Contains("restarted"));
@@ -111,6 +115,23 @@ TEST_CASE(
   auto reply = bus.connection.request<v1::ExecReply>("aether.vm.vm-x.exec", exec, {.timeout = 60s});
   REQUIRE(reply);
   CHECK(reply->stdout() == "x\n");
+
+  // The restarted process's admin endpoints.
+  httplib::Client admin("127.0.0.1", admin_port);
+  admin.set_connection_timeout(2);
+  REQUIRE(wait_for(
+      [&] {
+        auto r = admin.Get("/readyz");
+        return r && r->status == 200;
+      },
+      30s));
+  auto health = admin.Get("/healthz");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  auto metrics = admin.Get("/metrics");
+  REQUIRE(metrics);
+  CHECK_THAT(metrics->body, Catch::Contains("aether_worker_capacity{resource=\"vms\"} 2"));
+  CHECK_THAT(metrics->body, Catch::Contains("aether_worker_vms{state=\"ready\"} 0"));
 
   // SIGTERM: A drains and exits cleanly.
   REQUIRE(a2.stop(std::chrono::seconds(60)));

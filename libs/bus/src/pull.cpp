@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "connection_state.hpp"
@@ -130,21 +131,35 @@ trace::Span PullConsumer::start_span(const JsMessage& message) const {
 
 Result<void> PullConsumer::run(std::stop_token stop, const std::function<int()>& room,
                                const MessageHandler& handler, std::chrono::milliseconds wait) {
+  // Sleeps in short slices so a stop request is honoured quickly.
+  auto pause = [&](std::chrono::milliseconds total) {
+    for (auto slept = std::chrono::milliseconds(0); slept < total && !stop.stop_requested();
+         slept += std::chrono::milliseconds(50)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  };
+  const std::chrono::milliseconds kFirstBackoff(200), kMaxBackoff(5000);
+  auto backoff = kFirstBackoff;
   while (!stop.stop_requested()) {
     const int n = room();
     if (n <= 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      pause(std::chrono::milliseconds(50));
       continue;
     }
     auto batch = fetch(n, wait);
     if (!batch) {
-      if (batch.error().code == Errc::kNotConnected) {
-        spdlog::warn("pull {}/{}: {}", state_->stream, state_->durable, batch.error().message);
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        continue;
-      }
-      return std::unexpected(batch.error());
+      // Only a caller mistake ends the loop. Everything else (disconnects,
+      // "Server Shutdown", JetStream not yet recovered after a restart, a
+      // consumer being re-created) is retried with backoff, so a worker keeps
+      // consuming across server restarts.
+      if (batch.error().code == Errc::kInvalidArgument) return std::unexpected(batch.error());
+      spdlog::warn("pull {}/{}: {} (retrying in {} ms)", state_->stream, state_->durable,
+                   batch.error().message, backoff.count());
+      pause(backoff);
+      backoff = std::min(backoff * 2, kMaxBackoff);
+      continue;
     }
+    backoff = kFirstBackoff;
     for (auto& message : *batch) {
       auto span = start_span(message);
       auto scope = span.activate();

@@ -1,4 +1,7 @@
 // The connection survives a server restart.
+#include <atomic>
+#include <thread>
+
 #include "aether/v1/vm.pb.h"
 #include "fixture.hpp"
 
@@ -40,4 +43,44 @@ TEST_CASE("after the server restarts the connection comes back and requests work
   auto again = provision(*stack.bus);
   REQUIRE(again);
   CHECK_FALSE(again->changed());
+}
+
+TEST_CASE("a pull-consumer loop keeps going across a server restart") {
+  auto stack = bus_test::start_stack();
+  REQUIRE(provision(*stack.bus));
+  auto consumer = PullConsumer::bind(*stack.bus, "AETHER_CMDS", "vm-create");
+  REQUIRE(consumer);
+  std::atomic<int> handled{0};
+  std::stop_source stop;
+  Result<void> outcome;
+  std::thread loop([&] {
+    outcome = consumer->run(
+        stop.get_token(), [] { return 4; },
+        [&](JsMessage& m) {
+          ++handled;
+          (void)m.ack();
+        },
+        200ms);
+  });
+  aether::v1::CreateVm cmd;
+  cmd.set_vm_id("before");
+  REQUIRE(stack.bus->js_publish("aether.cmd.vm.create", cmd, {.msg_id = "before"}));
+  CHECK(bus_test::eventually([&] { return handled.load() == 1; }));
+
+  REQUIRE(stack.server->restart());
+  cmd.set_vm_id("after");
+  Result<PubAck> ack = fail(Errc::kNotConnected, "not tried");
+  CHECK(bus_test::eventually(
+      [&] {
+        ack = stack.bus->js_publish("aether.cmd.vm.create", cmd,
+                                    {.msg_id = "after", .timeout = 500ms});
+        return ack.has_value();
+      },
+      20s));
+  INFO(bus_test::describe(ack));
+  CHECK(bus_test::eventually([&] { return handled.load() == 2; }, 20s));
+  stop.request_stop();
+  loop.join();
+  INFO(bus_test::describe(outcome));
+  CHECK(outcome);
 }

@@ -84,8 +84,9 @@ class PullConsumer {
   // (0: wait a little and ask again), fetch that many, and call handler for
   // each inside a consumer span continuing the publisher's trace (active
   // during the call). The handler settles the message (or leaves it to be
-  // redelivered after the ack wait). Returns the first fetch error that is not
-  // a timeout or a transient disconnect.
+  // redelivered after the ack wait). Fetch errors (disconnects, server
+  // restarts) are logged and retried with backoff (0.2 s doubling to 5 s);
+  // only a caller mistake (kInvalidArgument) ends the loop early.
   using MessageHandler = std::function<void(JsMessage&)>;
   [[nodiscard]] Result<void> run(std::stop_token stop, const std::function<int()>& room,
                                  const MessageHandler& handler,

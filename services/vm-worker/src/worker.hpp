@@ -149,6 +149,7 @@ class Worker {
   std::atomic<bool> draining_{false};
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> killed_{false};  // kill(): boots still running end silently
   std::jthread consumer_thread_;
   std::jthread reaper_thread_;
   std::jthread heartbeat_thread_;

@@ -132,6 +132,7 @@ void Worker::shutdown() {
 }
 
 void Worker::kill() {
+  killed_ = true;
   if (stopped_.exchange(true)) return;
   draining_ = true;
   consumer_thread_ = {};
@@ -420,8 +421,21 @@ v1::DrainReply Worker::drain(const v1::DrainWorker& request) {
     publish_worker_event(v1::WORKER_STATE_DRAINING, "drain requested");
     spdlog::info("vm-worker {}: draining (stop_vms={})", config_.worker_id, request.stop_vms());
   }
-  if (request.stop_vms()) {
-    drain_thread_ = std::jthread([this](std::stop_token) {
+  if (request.stop_vms() || request.deadline_seconds() > 0) {
+    const bool now = request.stop_vms();
+    const auto deadline = Clock::now() + std::chrono::seconds(request.deadline_seconds());
+    drain_thread_ = std::jthread([this, now, deadline](std::stop_token stop) {
+      // Without stop_vms: let the VMs finish until the deadline, then stop the rest.
+      while (!now && !stop.stop_requested() && Clock::now() < deadline) {
+        bool any = false;
+        for (const auto& vm : all_vms()) {
+          std::lock_guard l(vm->mutex_);
+          any = any || holds_resources(vm->state);
+        }
+        if (!any) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      if (stop.stop_requested()) return;
       {
         std::lock_guard lock(vms_mutex_);
         for (auto& p : pool_) {

@@ -262,6 +262,7 @@ Result<void> AgentVm::shutdown() {
 }
 
 void AgentVm::kill() {
+  interrupt_vmm();  // unblocks a request holding mutex_: its channel closes
   std::lock_guard lock(mutex_);
   if (!dead_) dead_ = "killed";
   kill_vmm();

@@ -3,7 +3,8 @@
 // and supply the VMM process control (kill_vmm, wait_vmm_exit, vmm_status).
 //
 // Thread ownership: every public method takes mutex_, so one request uses the
-// channel at a time. Any protocol violation or silence marks the VM dead and
+// channel at a time; kill() first signals the VMM without the mutex, so it
+// ends a request blocked in another thread. Any protocol violation or silence marks the VM dead and
 // kills the VMM: later calls fail with kVmDead.
 #pragma once
 
@@ -45,6 +46,9 @@ class AgentVm : public Vm {
                                             guest_proto::Clock::time_point launched);
 
   virtual void kill_vmm() = 0;
+  // Sends SIGKILL to the VMM without waiting; called without mutex_ so kill()
+  // works while another thread is blocked in a request.
+  virtual void interrupt_vmm() = 0;
   // Waits for the VMM to exit on its own; true when it did.
   [[nodiscard]] virtual bool wait_vmm_exit(std::chrono::milliseconds timeout) = 0;
   [[nodiscard]] virtual VmStatus vmm_status() = 0;

@@ -132,6 +132,10 @@ void ChildProcess::kill() {
   status_ = status;
 }
 
+void ChildProcess::signal_kill() const {
+  if (pidfd_ >= 0) ::syscall(SYS_pidfd_send_signal, pidfd_, SIGKILL, nullptr, 0);
+}
+
 std::string ChildProcess::describe_exit() const {
   if (!status_) return "still running";
   if (WIFEXITED(*status_)) return "exited with status " + std::to_string(WEXITSTATUS(*status_));

@@ -35,6 +35,9 @@ class ChildProcess {
   // Waits for exit up to timeout; true when it exited.
   [[nodiscard]] bool wait_for(std::chrono::milliseconds timeout);
   void kill();  // SIGKILL and reap
+  // SIGKILL through the pidfd without reaping: safe from any thread while the
+  // owner is blocked, and never hits a recycled pid.
+  void signal_kill() const;
   [[nodiscard]] std::optional<int> wait_status() const { return status_; }
   [[nodiscard]] std::string describe_exit() const;
 

@@ -84,6 +84,7 @@ class FirecrackerVm final : public AgentVm {
 
  protected:
   void kill_vmm() override { child_.kill(); }
+  void interrupt_vmm() override { child_.signal_kill(); }
 
   bool wait_vmm_exit(std::chrono::milliseconds timeout) override {
     if (child_.wait_for(timeout / 2)) return true;

@@ -46,6 +46,7 @@ class QemuVm final : public AgentVm {
 
  protected:
   void kill_vmm() override { child_.kill(); }
+  void interrupt_vmm() override { child_.signal_kill(); }
   bool wait_vmm_exit(std::chrono::milliseconds timeout) override {
     return child_.wait_for(timeout);
   }

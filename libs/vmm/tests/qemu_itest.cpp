@@ -1,4 +1,6 @@
 #include <csignal>
+#include <future>
+#include <thread>
 
 #include "aether/vmm/runtime.hpp"
 #include "guest_image.hpp"
@@ -151,4 +153,23 @@ TEST_CASE("a hostile guest is killed with an error, never a hang") {
     REQUIRE_FALSE(vm);
     CHECK(vm.error().code == Errc::kBootTimeout);
   }
+}
+
+TEST_CASE("kill from another thread ends a running exec at once") {
+  StateRoot root;
+  auto runtime = make_qemu_runtime(QemuOptions{}, false);
+  auto booted = runtime->boot(guest_config(root, "killed"));
+  REQUIRE(booted);
+  auto& vm = **booted;
+  const int pid = vm.vmm_pid();
+  auto running = std::async(std::launch::async, [&] { return vm.exec(command({"sleep", "120"})); });
+  // Let the exec reach the guest, then kill the VM from this thread.
+  REQUIRE(running.wait_for(std::chrono::seconds(2)) == std::future_status::timeout);
+  vm.kill();
+  REQUIRE(running.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+  auto result = running.get();
+  REQUIRE_FALSE(result);
+  CHECK(result.error().code == Errc::kVmDead);
+  CHECK(vm.status().state == VmState::kFailed);
+  CHECK_FALSE(process_alive(pid));
 }

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 
 #include "aether/bus/connection.hpp"
@@ -88,6 +89,16 @@ int main(int argc, char** argv) {
   admin.add_readiness_check("worker", [&]() -> http::CheckResult {
     if (w.draining()) return std::unexpected("draining");
     if (!w.ready()) return std::unexpected("not started");
+    return {};
+  });
+  admin.add_readiness_check("guest-image", [&]() -> http::CheckResult {
+    for (const auto& [name, t] : config->templates) {
+      std::error_code ec;
+      if (!std::filesystem::exists(t.kernel, ec) || !std::filesystem::exists(t.initrd, ec)) {
+        return std::unexpected("template " + name + ": " + t.kernel.string() + " or " +
+                               t.initrd.string() + " is missing");
+      }
+    }
     return {};
   });
   auto port = admin.start();

@@ -192,9 +192,23 @@ TEST_CASE("worker: VM lifecycle over the bus with bad input and a capacity wait"
   CHECK_THAT(ttl_stop.reason(), Catch::Contains("ttl"));
   CHECK(w.status().used().max_vms() == 0);
 
+  // Idle timeout: stops once nothing has run for 2 s (an exec counts as activity).
+  auto three = create_vm("vm-three");
+  three.mutable_spec()->set_idle_timeout_seconds(2);
+  publish_create(bus.connection, three);
+  events.wait("vm-three", v1::VM_STATE_READY, 240s);
+  v1::ExecRequest sleep_exec;
+  sleep_exec.add_argv("/bin/sleep");
+  sleep_exec.add_argv("3");  // longer than the idle timeout: must not count as idle
+  auto slept = call<v1::ExecReply>(bus.connection, "aether.vm.vm-three.exec", sleep_exec);
+  REQUIRE(slept);
+  CHECK(slept->exit_code() == 0);
+  auto idle_stop = events.wait("vm-three", v1::VM_STATE_STOPPED, 60s);
+  CHECK_THAT(idle_stop.reason(), Catch::Contains("idle"));
+
   // Metrics saw it all.
   const auto text = registry.serialize();
-  CHECK_THAT(text, Catch::Contains("aether_vm_boot_seconds_count 2"));
+  CHECK_THAT(text, Catch::Contains("aether_vm_boot_seconds_count 3"));
   CHECK_THAT(text, Catch::Contains("aether_worker_creates_total{result=\"invalid\"} 3"));
   CHECK_THAT(text, Catch::Contains("aether_vm_exec_seconds_count"));
   w.shutdown();

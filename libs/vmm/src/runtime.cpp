@@ -128,7 +128,11 @@ Result<RuntimeOptions> runtime_options_from_env() {
     return std::unexpected(
         Error{Errc::kInvalidConfig, "AETHER_QEMU_ACCEL must be auto|kvm|tcg, got '" + accel + "'"});
   }
+  // Unprivileged where possible: as root, QEMU drops to `nobody` after start-up
+  // unless AETHER_VMM_USER names another user (or "root" to keep root).
   options.qemu.run_as = env("AETHER_VMM_USER");
+  if (options.qemu.run_as.empty() && ::geteuid() == 0) options.qemu.run_as = "nobody";
+  if (options.qemu.run_as == "root") options.qemu.run_as.clear();
   options.qemu.kvm_cpu = env("AETHER_QEMU_CPU");
   return options;
 }

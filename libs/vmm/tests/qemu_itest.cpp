@@ -1,6 +1,9 @@
 #include <csignal>
+#include <fstream>
 #include <future>
 #include <thread>
+
+#include <unistd.h>
 
 #include "aether/vmm/runtime.hpp"
 #include "guest_image.hpp"
@@ -172,4 +175,21 @@ TEST_CASE("kill from another thread ends a running exec at once") {
   CHECK(result.error().code == Errc::kVmDead);
   CHECK(vm.status().state == VmState::kFailed);
   CHECK_FALSE(process_alive(pid));
+}
+
+TEST_CASE("the VMM drops root with -runas") {
+  REQUIRE(::geteuid() == 0);  // the project's machines and CI run as root
+  StateRoot root;
+  auto runtime = make_qemu_runtime(QemuOptions{.run_as = "nobody"}, false);
+  auto booted = runtime->boot(guest_config(root, "unprivileged"));
+  REQUIRE(booted);
+  auto& vm = **booted;
+  std::ifstream status("/proc/" + std::to_string(vm.vmm_pid()) + "/status");
+  std::string line;
+  while (std::getline(status, line) && line.rfind("Uid:", 0) != 0) {
+  }
+  CHECK_THAT(line, Catch::Contains("65534"));
+  CHECK_THAT(line, !Catch::Contains("\t0\t"));
+  REQUIRE(vm.ping());
+  REQUIRE(vm.shutdown());
 }

@@ -84,10 +84,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1000, 100'000'000));
   app.add_option("--rounds", rounds, "alternating rounds (raw, bus) to even out drift")
       ->check(CLI::Range(1, 100));
-  bool send_asap = false;
-  app.add_flag("--send-asap", send_asap,
-               "both sides write each message at once (cnats SendAsap) instead of via the "
-               "flusher thread");
+  bool send_asap = true;  // libs/bus' default
+  app.add_flag("--send-asap,!--no-send-asap", send_asap,
+               "both sides write each message at once (cnats SendAsap, the libs/bus default); "
+               "--no-send-asap lets cnats' flusher thread batch writes");
   CLI11_PARSE(app, argc, argv);
   bench::set_raw_send_asap(send_asap);
   spdlog::set_level(spdlog::level::warn);

@@ -18,6 +18,12 @@ struct EventLog {
 };
 
 void on_disconnected(natsConnection* nc, void* closure) noexcept {
+  // Closing our own connection passes through here too: not worth a warning.
+  if (natsConnection_IsClosed(nc)) {
+    spdlog::debug("nats connection '{}' disconnected on close",
+                  static_cast<EventLog*>(closure)->name);
+    return;
+  }
   const char* err = nullptr;
   natsConnection_GetLastError(nc, &err);
   spdlog::warn("nats connection '{}' disconnected: {}", static_cast<EventLog*>(closure)->name,

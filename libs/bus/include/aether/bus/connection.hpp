@@ -40,8 +40,9 @@ struct ConnectOptions {
   std::chrono::milliseconds jetstream_timeout{5000};  // JetStream API calls
   // Write each message to the socket at once instead of letting cnats'
   // flusher thread batch writes (which adds about 1 ms to every request-reply
-  // hop). On for latency-bound request-reply; off for bulk publishing.
-  bool send_asap = false;
+  // hop). On by default: Aether's traffic is request-reply and commands whose
+  // callers wait; a bulk publisher may turn it off.
+  bool send_asap = true;
 };
 
 // Options every outgoing message shares.

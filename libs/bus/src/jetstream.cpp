@@ -52,7 +52,8 @@ bool ProvisionReport::changed() const {
                      [](const auto& i) { return i.second != Provisioned::kUnchanged; });
 }
 
-Result<Provisioned> ensure_stream(Connection& connection, const StreamConfig& c) {
+Result<Provisioned> ensure_stream(Connection& connection, const StreamConfig& c,
+                                  IfExists if_exists) {
   if (auto v = validate(c); !v) return std::unexpected(v.error());
   jsStreamInfo* raw_info = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
@@ -66,6 +67,7 @@ Result<Provisioned> ensure_stream(Connection& connection, const StreamConfig& c)
   const auto retention =
       c.retention == Retention::kWorkQueue ? js_WorkQueuePolicy : js_LimitsPolicy;
   const auto storage = c.file_storage ? js_FileStorage : js_MemoryStorage;
+  if (exists && if_exists == IfExists::kLeave) return Provisioned::kUnchanged;
   if (exists) {
     const jsStreamConfig& have = *info->Config;
     const bool same =
@@ -209,6 +211,26 @@ Result<Provisioned> ensure_kv(Connection& connection, const KvConfig& c) {
   return Provisioned::kUpdated;
 }
 
+StreamConfig cmds_stream_config(const ProvisionConfig& p) {
+  return {.name = std::string(kCmdsStream),
+          .subjects = {"aether.cmd.>"},
+          .retention = Retention::kWorkQueue,
+          .file_storage = true,
+          .replicas = p.replicas,
+          .max_age = std::chrono::nanoseconds{0},
+          .duplicate_window = p.cmds_duplicate_window};
+}
+
+StreamConfig events_stream_config(const ProvisionConfig& p) {
+  return {.name = std::string(kEventsStream),
+          .subjects = {"aether.evt.>"},
+          .retention = Retention::kLimits,
+          .file_storage = true,
+          .replicas = p.replicas,
+          .max_age = p.events_max_age,
+          .duplicate_window = std::chrono::minutes(2)};
+}
+
 Result<ProvisionReport> provision(Connection& connection, const ProvisionConfig& p) {
   ProvisionReport report;
   auto note = [&](std::string what, const Result<Provisioned>& r) -> Result<void> {
@@ -216,15 +238,11 @@ Result<ProvisionReport> provision(Connection& connection, const ProvisionConfig&
     report.items.emplace_back(std::move(what), *r);
     return {};
   };
-  StreamConfig cmds{
-      std::string(kCmdsStream),    {"aether.cmd.>"},       Retention::kWorkQueue, true, p.replicas,
-      std::chrono::nanoseconds{0}, p.cmds_duplicate_window};
+  const StreamConfig cmds = cmds_stream_config(p);
   if (auto r = note("stream " + cmds.name, ensure_stream(connection, cmds)); !r) {
     return std::unexpected(r.error());
   }
-  StreamConfig events{
-      std::string(kEventsStream), {"aether.evt.>"},       Retention::kLimits, true, p.replicas,
-      p.events_max_age,           std::chrono::minutes(2)};
+  const StreamConfig events = events_stream_config(p);
   if (auto r = note("stream " + events.name, ensure_stream(connection, events)); !r) {
     return std::unexpected(r.error());
   }

@@ -74,6 +74,30 @@ TEST_CASE("provisioning twice is idempotent and a changed setting is updated") {
   CHECK(info->Config->Duplicates == std::chrono::nanoseconds(2min).count());
 }
 
+TEST_CASE("ensure_stream with IfExists::kLeave creates a missing stream but never changes one") {
+  auto stack = bus_test::start_stack();
+  auto events = events_stream_config();
+  auto created = ensure_stream(*stack.bus, events, IfExists::kLeave);
+  INFO(bus_test::describe(created));
+  REQUIRE(created);
+  CHECK(*created == Provisioned::kCreated);
+
+  // An operator's different setting survives a create-only caller...
+  auto operators = events;
+  operators.max_age = 48h;
+  auto updated = ensure_stream(*stack.bus, operators);
+  REQUIRE(updated);
+  CHECK(*updated == Provisioned::kUpdated);
+  auto left = ensure_stream(*stack.bus, events, IfExists::kLeave);
+  REQUIRE(left);
+  CHECK(*left == Provisioned::kUnchanged);
+  jsStreamInfo* raw = nullptr;
+  REQUIRE(js_GetStreamInfo(&raw, stack.bus->jetstream(), "AETHER_EVENTS", nullptr, nullptr) ==
+          NATS_OK);
+  StreamInfoPtr info(raw);
+  CHECK(info->Config->MaxAge == std::chrono::nanoseconds(48h).count());
+}
+
 TEST_CASE("a republished command with the same Nats-Msg-Id is dropped") {
   auto stack = bus_test::start_stack();
   REQUIRE(provision(*stack.bus));

@@ -2,10 +2,25 @@
 
 #include <spdlog/spdlog.h>
 
+#include "aether/bus/jetstream.hpp"
+
 #include <algorithm>
 #include <thread>
 
 namespace aether::migrate {
+namespace {
+
+// The runner is often the first thing deployed (a Job, or the api's init
+// container), so AETHER_EVENTS may not exist yet: create it with the
+// contract's settings, but never change one an operator set up.
+std::expected<void, std::string> ensure_events_stream(bus::Connection& connection) {
+  auto r = bus::ensure_stream(connection, bus::events_stream_config(), bus::IfExists::kLeave);
+  if (!r) return std::unexpected("ensuring stream AETHER_EVENTS: " + r.error().message);
+  if (*r == bus::Provisioned::kCreated) spdlog::info("created stream AETHER_EVENTS");
+  return {};
+}
+
+}  // namespace
 
 Result<void> NatsEventPublisher::publish(const aether::v1::SchemaMigrated& event,
                                          const std::string& msg_id) {
@@ -23,10 +38,12 @@ Result<void> NatsEventPublisher::publish(const aether::v1::SchemaMigrated& event
       connect.connect_timeout = budget;
       connect.jetstream_timeout = budget;
       auto conn = bus::Connection::connect(connect);
-      if (conn) {
-        connection_ = std::move(*conn);
-      } else {
+      if (!conn) {
         last_error = "connecting to NATS: " + conn.error().message;
+      } else if (auto stream = ensure_events_stream(*conn); !stream) {
+        last_error = stream.error();
+      } else {
+        connection_ = std::move(*conn);
       }
     }
     if (connection_) {

@@ -109,6 +109,17 @@ TEST_CASE("up publishes aether.evt.schema.migrated once, with msg id and trace c
   CHECK(events_in_stream(nats.connection) == 1);
 }
 
+TEST_CASE("up on a bare nats-server creates AETHER_EVENTS and publishes the event") {
+  auto server = aether::devstack::NatsServer::start({});
+  if (!server) FAIL("nats-server did not start: " << server.error().message);
+  auto conn = aether::bus::Connection::connect({.url = server->url(), .name = "itest"});
+  REQUIRE(conn);
+  std::string err;
+  REQUIRE(run_up(server->url(), "10s", &err) == 0);
+  INFO(err);
+  CHECK(events_in_stream(*conn) == 1);
+}
+
 TEST_CASE("NATS down: the schema is applied, the event is logged, the exit code says so") {
   std::string err;
   int code = run_up("nats://127.0.0.1:1", "1s", &err);

@@ -50,7 +50,14 @@ struct KvConfig {
 enum class Provisioned { kCreated, kUpdated, kUnchanged };
 [[nodiscard]] std::string_view to_string(Provisioned p);
 
-[[nodiscard]] Result<Provisioned> ensure_stream(Connection& connection, const StreamConfig& config);
+// What ensure_stream does with a stream that exists with other settings:
+// kUpdate brings it to `config` (the owner of the settings, e.g. provision());
+// kLeave keeps it as it is, for a service that only needs the stream to exist
+// and must not overwrite an operator's choices (replicas, retention).
+enum class IfExists { kUpdate, kLeave };
+
+[[nodiscard]] Result<Provisioned> ensure_stream(Connection& connection, const StreamConfig& config,
+                                                IfExists if_exists = IfExists::kUpdate);
 [[nodiscard]] Result<Provisioned> ensure_consumer(Connection& connection,
                                                   const ConsumerConfig& config);
 [[nodiscard]] Result<Provisioned> ensure_kv(Connection& connection, const KvConfig& config);
@@ -74,6 +81,10 @@ inline constexpr std::string_view kVmCreateConsumer = "vm-create";
 inline constexpr std::string_view kVmCreateSubject = "aether.cmd.vm.create";
 inline constexpr std::string_view kWorkersBucket = "aether_workers";
 inline constexpr std::string_view kLeasesBucket = "aether_leases";
+
+// The contract's stream definitions, as provision() creates them.
+[[nodiscard]] StreamConfig cmds_stream_config(const ProvisionConfig& config = {});
+[[nodiscard]] StreamConfig events_stream_config(const ProvisionConfig& config = {});
 
 struct ProvisionReport {
   std::vector<std::pair<std::string, Provisioned>> items;  // "stream AETHER_CMDS", ...

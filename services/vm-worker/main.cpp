@@ -24,14 +24,18 @@ int main(int argc, char** argv) {
                  "boots microVMs for CreateVm commands and runs commands in them");
   log::LogOptions log_options(spec);
   auto fields = worker::declare_worker_config(spec);
-  auto& runtime_kind = spec.choice("AETHER_RUNTIME", "auto", {"auto", "firecracker", "qemu"},
-                                   "hypervisor: auto probes KVM and picks");
-  auto& accel = spec.choice("AETHER_QEMU_ACCEL", "auto", {"auto", "kvm", "tcg"},
-                            "QEMU acceleration (auto: KVM when the probe boots the guest)");
-  auto& qemu_binary =
-      spec.string("AETHER_QEMU_BINARY", "qemu-system-x86_64", "QEMU binary").non_empty();
-  auto& fc_binary =
-      spec.string("AETHER_FIRECRACKER_BINARY", "firecracker", "Firecracker binary").non_empty();
+  // Read by vmm::runtime_options_from_env(); declared here so --help lists
+  // them and --check-config validates them.
+  spec.choice("AETHER_RUNTIME", "auto", {"auto", "firecracker", "qemu"},
+              "hypervisor: auto probes KVM and picks");
+  spec.choice("AETHER_QEMU_ACCEL", "auto", {"auto", "kvm", "tcg"},
+              "QEMU acceleration (auto: KVM when the probe boots the guest)");
+  spec.string("AETHER_QEMU_BINARY", "qemu-system-x86_64", "QEMU binary").non_empty();
+  spec.string("AETHER_QEMU_CPU", "", "QEMU -cpu model under KVM (empty: QEMU's default)");
+  spec.string("AETHER_VMM_USER", "",
+              "user the VMM drops to after start-up (empty: nobody when run as root; "
+              "root: keep root)");
+  spec.string("AETHER_FIRECRACKER_BINARY", "firecracker", "Firecracker binary").non_empty();
 
   cfg::Cli cli(spec, AETHER_VERSION);
   if (auto exit_code = cli.parse(argc, argv)) return *exit_code;
@@ -53,13 +57,12 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  vmm::RuntimeOptions ro;
-  ro.kind = *vmm::parse_runtime_kind(runtime_kind.value());
-  ro.qemu.binary = qemu_binary.value();
-  ro.qemu.accel = accel.value() == "kvm"   ? vmm::Accel::kKvm
-                  : accel.value() == "tcg" ? vmm::Accel::kTcg
-                                           : vmm::Accel::kAuto;
-  ro.firecracker.binary = fc_binary.value();
+  auto runtime_options = vmm::runtime_options_from_env();
+  if (!runtime_options) {
+    std::cerr << runtime_options.error().message << "\n";
+    return cfg::kExitConfig;
+  }
+  vmm::RuntimeOptions& ro = *runtime_options;
   const auto& def = config->templates.at("default");
   ro.probe = vmm::KvmProbeOptions{.kernel = def.kernel,
                                   .initrd = def.initrd,

@@ -1,13 +1,11 @@
 #include "migration.hpp"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <fstream>
 #include <sstream>
 
+#include "aether/digest/sha256.hpp"
 #include "embedded_migrations.hpp"
 #include "sql_text.hpp"
 
@@ -80,17 +78,7 @@ std::string migration_checksum(std::string_view sql) {
     if (sql[i] == '\r' && i + 1 < sql.size() && sql[i + 1] == '\n') continue;
     normalized.push_back(sql[i]);
   }
-  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-  unsigned int len = 0;
-  EVP_Digest(normalized.data(), normalized.size(), digest.data(), &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0x0f]);
-  }
-  return hex;
+  return digest::sha256_hex(normalized);
 }
 
 bool has_no_transaction_header(std::string_view sql) {

@@ -1,7 +1,6 @@
 #include "file_transfer.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,34 +9,11 @@
 #include <memory>
 #include <vector>
 
+#include "aether/digest/sha256.hpp"
 #include "aether/guest_proto/framing.hpp"
 
 namespace aether::vm_agent {
 namespace {
-
-struct DigestDeleter {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
-};
-using Digest = std::unique_ptr<EVP_MD_CTX, DigestDeleter>;
-
-Digest new_sha256() {
-  Digest ctx(EVP_MD_CTX_new());
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  return ctx;
-}
-
-std::string hex_digest(EVP_MD_CTX* ctx) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx, out, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < len; ++i) {
-    hex.push_back(kHex[out[i] >> 4]);
-    hex.push_back(kHex[out[i] & 0xf]);
-  }
-  return hex;
-}
 
 std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
@@ -77,7 +53,7 @@ struct FileTransfers::Upload {
   std::string temp_path;
   int fd = -1;
   std::uint64_t size = 0;
-  Digest digest;
+  digest::Sha256 digest;
   bool failed = false;  // already answered with an error; swallow the rest
   ~Upload() {
     if (fd >= 0) ::close(fd);
@@ -108,7 +84,6 @@ void FileTransfers::begin_put(std::uint64_t id, const v1::FilePut& put, const Em
   upload->path = put.path();
   upload->fs_path = root_ + put.path();
   upload->temp_path = upload->fs_path + ".aether-put-" + std::to_string(id);
-  upload->digest = new_sha256();
   if (put.create_parents() && !make_parents(upload->fs_path)) {
     upload->temp_path.clear();
     fail(id, *upload, 500,
@@ -158,7 +133,7 @@ void FileTransfers::append(std::uint64_t id, Upload& upload, const std::string& 
       }
       if (!upload.failed) {
         upload.size += bytes.size();
-        EVP_DigestUpdate(upload.digest.get(), bytes.data(), bytes.size());
+        upload.digest.update(bytes);
       }
     }
   }
@@ -178,7 +153,7 @@ void FileTransfers::append(std::uint64_t id, Upload& upload, const std::string& 
         auto* body = reply.mutable_file_put_reply();
         body->set_path(upload.path);
         body->set_size(upload.size);
-        body->set_sha256(hex_digest(upload.digest.get()));
+        body->set_sha256(upload.digest.hex());
         emit(reply);
       }
     }
@@ -222,7 +197,7 @@ void FileTransfers::get(std::uint64_t id, const v1::FileGet& get, const Emit& em
                          " bytes, above max_bytes " + std::to_string(limit)));
     return;
   }
-  auto digest = new_sha256();
+  digest::Sha256 digest;
   std::vector<char> buf(guest_proto::kChunkSize);
   std::uint64_t total = 0;
   for (;;) {
@@ -242,7 +217,7 @@ void FileTransfers::get(std::uint64_t id, const v1::FileGet& get, const Emit& em
           id, 413, "file get: '" + get.path() + "' grew above max_bytes " + std::to_string(limit)));
       return;
     }
-    EVP_DigestUpdate(digest.get(), buf.data(), static_cast<std::size_t>(n));
+    digest.update(std::string_view(buf.data(), static_cast<std::size_t>(n)));
     v1::GuestFrame frame;
     frame.set_id(id);
     frame.mutable_file_data()->set_data(buf.data(), static_cast<std::size_t>(n));
@@ -255,7 +230,7 @@ void FileTransfers::get(std::uint64_t id, const v1::FileGet& get, const Emit& em
   body->set_path(get.path());
   body->set_mode(st.st_mode & 07777);
   body->set_size(total);
-  body->set_sha256(hex_digest(digest.get()));
+  body->set_sha256(digest.hex());
   emit(reply);
 }
 

@@ -51,10 +51,12 @@ run: build
 stop:
 	$(BUILD)/tools/devstack/aether-devstack down --state-dir .state
 
-# Every benchmark binary (aether-bench-*) in the build tree, one after another.
+# Every benchmark binary (aether-bench-*) in the build tree, one after another;
+# the microVM ones boot the guest image the vmm_guest_image test builds.
 bench: build
+	cd $(BUILD) && ctest -R '^vmm_guest_image$$' --output-on-failure > /dev/null
 	@for b in $$(find $(BUILD) -type f -perm -u+x -name 'aether-bench-*' | sort); do \
-	  echo "== $$b"; $$b || exit 1; done
+	  echo "== $$b"; AETHER_GUEST_DIR=$(abspath $(BUILD))/guest $$b || exit 1; done
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -9,6 +9,7 @@
 
 #include "aether/bus/connection.hpp"
 #include "aether/config/cli.hpp"
+#include "aether/http/admin_options.hpp"
 #include "aether/http/admin_server.hpp"
 #include "aether/log/log.hpp"
 #include "aether/trace/exporter.hpp"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   cfg::Spec spec("aether-vm-worker",
                  "boots microVMs for CreateVm commands and runs commands in them");
   log::LogOptions log_options(spec);
+  http::AdminOptions admin_options(spec, 9090);  // AETHER_ADMIN_ADDR, AETHER_ADMIN_PORT
   auto fields = worker::declare_worker_config(spec);
   // Read by vmm::runtime_options_from_env(); declared here so --help lists
   // them and --check-config validates them.
@@ -84,7 +86,7 @@ int main(int argc, char** argv) {
 
   auto& registry = http::default_registry();
   worker::Worker w(*config, *bus, shared_runtime, registry);
-  http::AdminServer admin({.host = config->admin_host, .port = config->admin_port}, registry);
+  http::AdminServer admin(admin_options.options(), registry);
   admin.add_readiness_check("nats", [&]() -> http::CheckResult {
     if (!bus->connected()) return std::unexpected("not connected to " + config->nats_url);
     return {};

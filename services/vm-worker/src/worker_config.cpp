@@ -81,10 +81,7 @@ class WorkerConfigFields {
         drain_timeout(
             s.duration("AETHER_DRAIN_TIMEOUT", std::chrono::seconds(30), "drain deadline")),
         provision(s.boolean("AETHER_PROVISION", true,
-                            "create/update streams, consumer, buckets at start")),
-        admin_host(s.string("AETHER_ADMIN_HOST", "0.0.0.0", "admin HTTP address")),
-        admin_port(
-            s.integer("AETHER_ADMIN_PORT", 9090, "admin HTTP port (0: any)").range(0, 65535)) {}
+                            "create/update streams, consumer, buckets at start")) {}
 
   static std::string host_name() {
     char buf[256] = {};
@@ -128,8 +125,6 @@ class WorkerConfigFields {
   cfg::BoolField& drain_stop;
   cfg::DurationField& drain_timeout;
   cfg::BoolField& provision;
-  cfg::StringField& admin_host;
-  cfg::IntField& admin_port;
 };
 
 bool valid_worker_id(std::string_view id) {
@@ -207,8 +202,6 @@ Result<WorkerConfig> build_worker_config(const WorkerConfigFields& f, std::strin
   c.drain_stop_vms = f.drain_stop.value();
   c.drain_timeout = f.drain_timeout.value();
   c.provision = f.provision.value();
-  c.admin_host = f.admin_host.value();
-  c.admin_port = static_cast<int>(f.admin_port.value());
   c.version = std::move(version);
   return c;
 }

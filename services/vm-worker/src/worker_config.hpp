@@ -60,8 +60,6 @@ struct WorkerConfig {
   bool drain_stop_vms = true;               // on SIGTERM: stop VMs (else wait for them)
   milliseconds drain_timeout{30'000};
   bool provision = true;  // run bus::provision at start-up
-  std::string admin_host = "0.0.0.0";
-  int admin_port = 9090;  // 0: any free port
   std::string version = "0.0.0";
 };
 

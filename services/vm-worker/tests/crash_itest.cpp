@@ -41,7 +41,7 @@ devstack::ChildProcess spawn_worker(const std::string& id, const std::string& na
       "AETHER_RUNTIME=qemu",
       "AETHER_QEMU_ACCEL=tcg",
       "AETHER_PROVISION=false",
-      "AETHER_ADMIN_HOST=127.0.0.1",
+      "AETHER_ADMIN_ADDR=127.0.0.1",
       "AETHER_ADMIN_PORT=" + std::to_string(*port),
       "AETHER_CAPACITY_VCPUS=2",
       "AETHER_CAPACITY_MEMORY=1GiB",

@@ -135,6 +135,8 @@ TEST_CASE(
 
   // SIGTERM: A drains and exits cleanly.
   REQUIRE(a2.stop(std::chrono::seconds(60)));
+  INFO("worker " << a2.exit_description().value_or("still running") << "; its log:\n"
+                 << devstack::log_tail(root.path / "w-crash.log", 60));
   CHECK(a2.exited_successfully());
   b.shutdown();
   CHECK(events.last("vm-x", v1::VM_STATE_STOPPED).has_value());

@@ -4,10 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
-# A failing test runs once more before the run fails: the vm-worker crash test's
-# final SIGTERM exit failed once in CI (a shutdown race under investigation, see
-# services/vm-worker/README.md); a deterministic failure still fails.
-CTEST_FLAGS ?= --output-on-failure --timeout 600 --repeat until-pass:2
+CTEST_FLAGS ?= --output-on-failure --timeout 600
 
 .PHONY: all deps configure build test unit itest asan format format-check run stop bench clean
 

@@ -11,44 +11,47 @@
 namespace aether::bus {
 namespace {
 
-// Owned by cnats' callbacks: freed by the closed callback, which cnats calls
-// last, once, on its connection-event thread.
-struct EventLog {
-  std::string name;
-};
+// cnats' callbacks get a heap-allocated reference to the connection's events;
+// the closed callback, which cnats calls last and once, frees it.
+using EventsRef = std::shared_ptr<ConnectionEvents>;
+
+ConnectionEvents& events_of(void* closure) { return **static_cast<EventsRef*>(closure); }
 
 void on_disconnected(natsConnection* nc, void* closure) noexcept {
   // Closing our own connection passes through here too: not worth a warning.
   if (natsConnection_IsClosed(nc)) {
-    spdlog::debug("nats connection '{}' disconnected on close",
-                  static_cast<EventLog*>(closure)->name);
+    spdlog::debug("nats connection '{}' disconnected on close", events_of(closure).name);
     return;
   }
   const char* err = nullptr;
   natsConnection_GetLastError(nc, &err);
-  spdlog::warn("nats connection '{}' disconnected: {}", static_cast<EventLog*>(closure)->name,
+  spdlog::warn("nats connection '{}' disconnected: {}", events_of(closure).name,
                err != nullptr && *err != '\0' ? err : "connection lost");
 }
 
 void on_reconnected(natsConnection* nc, void* closure) noexcept {
   char url[256] = {0};
   natsConnection_GetConnectedUrl(nc, url, sizeof(url));
-  spdlog::info("nats connection '{}' reconnected to {}", static_cast<EventLog*>(closure)->name,
-               url);
+  spdlog::info("nats connection '{}' reconnected to {}", events_of(closure).name, url);
 }
 
 void on_closed(natsConnection*, void* closure) noexcept {
-  auto* log = static_cast<EventLog*>(closure);
-  spdlog::info("nats connection '{}' closed", log->name);
-  delete log;
+  auto* ref = static_cast<EventsRef*>(closure);
+  ConnectionEvents& events = **ref;
+  spdlog::info("nats connection '{}' closed", events.name);
+  {
+    std::lock_guard lock(events.mutex);
+    events.closed = true;
+  }
+  events.closed_cv.notify_all();
+  delete ref;
 }
 
 void on_async_error(natsConnection*, natsSubscription* sub, natsStatus err,
                     void* closure) noexcept {
   const char* subject = sub != nullptr ? natsSubscription_GetSubject(sub) : nullptr;
-  spdlog::error("nats connection '{}' async error on '{}': {}",
-                static_cast<EventLog*>(closure)->name, subject != nullptr ? subject : "-",
-                natsStatus_GetText(err));
+  spdlog::error("nats connection '{}' async error on '{}': {}", events_of(closure).name,
+                subject != nullptr ? subject : "-", natsStatus_GetText(err));
 }
 
 Result<void> check(natsStatus s, std::string_view what) {
@@ -57,6 +60,16 @@ Result<void> check(natsStatus s, std::string_view what) {
 }
 
 }  // namespace
+
+Connection::State::~State() {
+  js.reset();
+  if (!nc || !events) return;
+  natsConnection_Close(nc.get());
+  std::unique_lock lock(events->mutex);
+  if (!events->closed_cv.wait_for(lock, std::chrono::seconds(5), [&] { return events->closed; })) {
+    spdlog::warn("nats connection '{}': no closed callback 5 s after close", name);
+  }
+}
 
 namespace detail {
 
@@ -116,14 +129,16 @@ Result<Connection> Connection::connect(const ConnectOptions& o) {
     return detail::fail_status(s, "creating nats options");
   }
   OptionsPtr opts(raw_opts);
-  auto* log = new EventLog{o.name.empty() ? "aether" : o.name};
+  auto events = std::make_shared<ConnectionEvents>();
+  events->name = o.name.empty() ? "aether" : o.name;
+  auto* log = new EventsRef(events);
   bool log_owned_by_cnats = false;
   auto cleanup = [&] {
     if (!log_owned_by_cnats) delete log;
   };
 
   Result<void> r = check(natsOptions_SetURL(opts.get(), o.url.c_str()), "NATS url");
-  if (r) r = check(natsOptions_SetName(opts.get(), log->name.c_str()), "connection name");
+  if (r) r = check(natsOptions_SetName(opts.get(), events->name.c_str()), "connection name");
   if (r) r = check(natsOptions_SetAllowReconnect(opts.get(), true), "allow reconnect");
   if (r) r = check(natsOptions_SetMaxReconnect(opts.get(), o.max_reconnect_attempts), "reconnects");
   if (r) r = check(natsOptions_SetReconnectWait(opts.get(), o.reconnect_wait.count()), "wait");
@@ -155,7 +170,8 @@ Result<Connection> Connection::connect(const ConnectOptions& o) {
   log_owned_by_cnats = true;  // the closed callback frees it from now on
   auto state = std::make_shared<State>();
   state->nc.reset(raw_nc);
-  state->name = log->name;
+  state->events = events;
+  state->name = events->name;
   state->jetstream_timeout = o.jetstream_timeout;
 
   jsOptions js_opts;

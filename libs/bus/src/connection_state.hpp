@@ -2,6 +2,9 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <string>
 
 #include <aether/trace/trace.hpp>
@@ -11,11 +14,29 @@
 
 namespace aether::bus {
 
+// What cnats' connection-event callbacks need. They run on cnats' own thread,
+// so the closed callback signals here and the State's destructor waits for it:
+// a process that exits right after dropping its connection must not have a
+// cnats thread still logging through spdlog while static destructors run.
+struct ConnectionEvents {
+  std::string name;
+  std::mutex mutex;
+  std::condition_variable closed_cv;
+  bool closed = false;  // guarded by mutex
+};
+
 struct Connection::State {
+  State() = default;
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+  // Closes the connection and waits (bounded) for cnats' closed callback.
+  ~State();
+
   ConnPtr nc;  // declared before js so js is destroyed first
   JsPtr js;
   std::string name;
   std::chrono::milliseconds jetstream_timeout{5000};
+  std::shared_ptr<ConnectionEvents> events;  // also held by cnats' callbacks
 };
 
 namespace detail {

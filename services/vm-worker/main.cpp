@@ -96,6 +96,10 @@ int main(int argc, char** argv) {
     if (!w.ready()) return std::unexpected("not started");
     return {};
   });
+  admin.add_readiness_check("runtime", [&]() -> http::CheckResult {
+    if (auto fault = w.runtime_fault()) return std::unexpected("cannot boot VMs: " + *fault);
+    return {};
+  });
   admin.add_readiness_check("guest-image", [&]() -> http::CheckResult {
     for (const auto& [name, t] : config->templates) {
       std::error_code ec;

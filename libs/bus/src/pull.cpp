@@ -16,10 +16,11 @@ struct PullConsumer::State {
   std::string stream;
   std::string durable;
   PullOptions options;
+  std::int64_t max_deliver = -1;  // the consumer's, read at bind
 };
 
-JsMessage::JsMessage(std::shared_ptr<void> owner, MsgPtr msg)
-    : owner_(std::move(owner)), msg_(std::move(msg)) {
+JsMessage::JsMessage(std::shared_ptr<void> owner, MsgPtr msg, std::int64_t max_deliver)
+    : owner_(std::move(owner)), msg_(std::move(msg)), max_deliver_(max_deliver) {
   subject_ = natsMsg_GetSubject(msg_.get());
   headers_ = read_headers(msg_.get());
   jsMsgMetaData* raw_meta = nullptr;
@@ -94,6 +95,17 @@ Result<PullConsumer> PullConsumer::bind(Connection& connection, std::string stre
     return detail::fail_status(s, "binding to consumer " + st->stream + "/" + st->durable, code);
   }
   st->sub.reset(raw);
+  // MaxDeliver, so a handler can tell the last delivery (JsMessage::final_delivery).
+  jsConsumerInfo* raw_info = nullptr;
+  if (natsStatus is = js_GetConsumerInfo(&raw_info, connection.jetstream(), st->stream.c_str(),
+                                         st->durable.c_str(), nullptr, &code);
+      is == NATS_OK) {
+    ConsumerInfoPtr info(raw_info);
+    if (info->Config != nullptr) st->max_deliver = info->Config->MaxDeliver;
+  } else {
+    spdlog::warn("consumer {}/{}: cannot read its MaxDeliver ({}); deliveries are never final",
+                 st->stream, st->durable, natsStatus_GetText(is));
+  }
   return PullConsumer(std::move(st));
 }
 
@@ -112,7 +124,7 @@ Result<std::vector<JsMessage>> PullConsumer::fetch(int batch, std::chrono::milli
   for (int i = 0; i < list.list.Count; ++i) {
     MsgPtr msg(list.list.Msgs[i]);
     list.list.Msgs[i] = nullptr;  // now owned by `msg`
-    out.emplace_back(state_, std::move(msg));
+    out.emplace_back(state_, std::move(msg), state_->max_deliver);
   }
   return out;
 }

@@ -187,6 +187,26 @@ TEST_CASE("nak with delay redelivers and term does not") {
   CHECK(third->empty());
 }
 
+TEST_CASE("the last delivery the consumer allows is marked final, and nothing comes after it") {
+  auto stack = bus_test::start_stack();
+  make_test_queue(*stack.bus, "TEST_FINAL", "test.final", 1s);  // max_deliver 5
+  REQUIRE(stack.bus->js_publish("test.final", command("vm-4")));
+  auto consumer = PullConsumer::bind(*stack.bus, "TEST_FINAL", "work");
+  REQUIRE(consumer);
+  for (std::uint64_t n = 1; n <= 5; ++n) {
+    auto got = consumer->fetch(1, 5s);
+    REQUIRE(got);
+    REQUIRE(got->size() == 1);
+    auto& m = (*got)[0];
+    CHECK(m.delivery_count() == n);
+    CHECK(m.final_delivery() == (n == 5));
+    REQUIRE(m.nak());
+  }
+  auto after = consumer->fetch(1, 2500ms);
+  REQUIRE(after);
+  CHECK(after->empty());
+}
+
 TEST_CASE("run() fetches only when there is room and stops on request") {
   auto stack = bus_test::start_stack();
   make_test_queue(*stack.bus, "TEST_RUN", "test.run", 30s);

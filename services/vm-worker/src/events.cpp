@@ -126,8 +126,8 @@ bus::Result<std::optional<LastEvent>> latest_event(bus::Connection& connection,
                                                    const std::string& vm_id) {
   std::optional<LastEvent> best;
   static constexpr v1::VmState kStates[] = {
-      v1::VM_STATE_SCHEDULED, v1::VM_STATE_BOOTING, v1::VM_STATE_READY, v1::VM_STATE_STOPPING,
-      v1::VM_STATE_STOPPED,   v1::VM_STATE_DELETED, v1::VM_STATE_FAILED};
+      v1::VM_STATE_PENDING,  v1::VM_STATE_SCHEDULED, v1::VM_STATE_BOOTING, v1::VM_STATE_READY,
+      v1::VM_STATE_STOPPING, v1::VM_STATE_STOPPED,   v1::VM_STATE_DELETED, v1::VM_STATE_FAILED};
   const std::string stream(bus::kEventsStream);
   for (auto state : kStates) {
     natsMsg* raw = nullptr;

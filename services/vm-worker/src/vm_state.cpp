@@ -23,6 +23,8 @@ constexpr std::array<std::pair<VmState, std::string_view>, 9> kTokens{{
 bool transition_allowed(VmState from, VmState to) {
   using namespace v1;
   switch (to) {
+    case VM_STATE_PENDING:  // handed back to the queue by a worker that cannot boot it
+      return from == VM_STATE_SCHEDULED || from == VM_STATE_BOOTING;
     case VM_STATE_SCHEDULED:
       return from == VM_STATE_UNSPECIFIED || from == VM_STATE_PENDING;
     case VM_STATE_BOOTING:

@@ -43,6 +43,7 @@
 #include "errors.hpp"
 #include "events.hpp"
 #include "hosted_vm.hpp"
+#include "runtime_health.hpp"
 #include "worker_config.hpp"
 #include "worker_metrics.hpp"
 
@@ -71,6 +72,8 @@ class Worker {
   [[nodiscard]] const WorkerConfig& config() const { return config_; }
   [[nodiscard]] std::size_t warm_pool_size() const;
   [[nodiscard]] std::size_t vm_count() const;
+  // Why the runtime cannot boot VMs now (for /readyz); nullopt when it can.
+  [[nodiscard]] std::optional<std::string> runtime_fault() const { return health_.fault(); }
   // Recovery findings of start(): VMs failed, hypervisors killed.
   struct RecoveryReport {
     int vms_failed = 0;
@@ -85,6 +88,10 @@ class Worker {
   void handle_create(bus::JsMessage& message);
   void boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<HostedVm> hosted,
                std::optional<trace::SpanContext> parent, Clock::time_point fetched);
+  // After a boot failed for a node reason: hand the create back to the queue
+  // (the VM goes back to PENDING) so a healthy worker takes it.
+  void requeue(bus::JsMessage& message, const std::shared_ptr<HostedVm>& hosted,
+               const std::string& why);
   [[nodiscard]] bool reserve_with_eviction(const Resources& need);
   [[nodiscard]] std::shared_ptr<HostedVm> take_pool_vm(const v1::VmSpec& spec);
   [[nodiscard]] bool worker_alive(const std::string& worker_id);
@@ -102,7 +109,6 @@ class Worker {
   // Any state -> DELETED (through STOPPING/STOPPED when running); unregisters.
   void delete_vm(const std::shared_ptr<HostedVm>& vm, const std::string& reason);
   void fail_vm(const std::shared_ptr<HostedVm>& vm, const std::string& reason);
-  void unregister(const std::string& vm_id);
   [[nodiscard]] std::shared_ptr<HostedVm> find(const std::string& vm_id) const;
   [[nodiscard]] std::vector<std::shared_ptr<HostedVm>> all_vms() const;
   void reap_loop(std::stop_token stop);
@@ -127,6 +133,7 @@ class Worker {
   std::shared_ptr<vmm::Runtime> runtime_;
   WorkerMetrics metrics_;
   CapacityLedger ledger_;
+  RuntimeHealth health_;
   std::unique_ptr<EventPublisher> events_;
   std::optional<bus::KvBucket> workers_kv_;
   std::unique_ptr<bus::Service> service_;

@@ -69,6 +69,13 @@ class WorkerConfigFields {
                              "how long a STOPPED VM stays addressable before it is deleted")),
         busy_retry(s.duration("AETHER_BUSY_RETRY_DELAY", std::chrono::seconds(2),
                               "redelivery delay of a create that does not fit right now")),
+        runtime_retry(s.duration("AETHER_RUNTIME_RETRY_AFTER", std::chrono::seconds(30),
+                                 "after a boot fails for a node reason (VMM missing, hypervisor "
+                                 "dies): no boots for this long, creates go to other workers")
+                          .range(std::chrono::milliseconds(100), std::chrono::hours(1))),
+        runtime_retry_max(s.duration("AETHER_RUNTIME_RETRY_MAX", std::chrono::minutes(5),
+                                     "the pause doubles per failed trial boot up to this")
+                              .range(std::chrono::milliseconds(100), std::chrono::hours(24))),
         pool_size(s.integer("AETHER_WARM_POOL_SIZE", 0, "booted VMs kept ready").range(0, 256)),
         pool_template(
             s.string("AETHER_WARM_POOL_TEMPLATE", "default", "template of warm-pool VMs")),
@@ -118,6 +125,8 @@ class WorkerConfigFields {
   cfg::DurationField& heartbeat;
   cfg::DurationField& retention;
   cfg::DurationField& busy_retry;
+  cfg::DurationField& runtime_retry;
+  cfg::DurationField& runtime_retry_max;
   cfg::IntField& pool_size;
   cfg::StringField& pool_template;
   cfg::IntField& pool_vcpus;
@@ -193,6 +202,12 @@ Result<WorkerConfig> build_worker_config(const WorkerConfigFields& f, std::strin
   c.heartbeat_interval = f.heartbeat.value();
   c.stopped_retention = f.retention.value();
   c.busy_retry_delay = f.busy_retry.value();
+  c.runtime_retry_after = f.runtime_retry.value();
+  c.runtime_retry_max = f.runtime_retry_max.value();
+  if (c.runtime_retry_after > c.runtime_retry_max) {
+    return fail(Errc::kInvalidConfig,
+                "AETHER_RUNTIME_RETRY_AFTER: must not exceed AETHER_RUNTIME_RETRY_MAX");
+  }
   c.warm_pool = {static_cast<std::uint32_t>(f.pool_size.value()), f.pool_template.value(),
                  static_cast<std::uint32_t>(f.pool_vcpus.value()), f.pool_memory.value() / kMiB};
   if (c.warm_pool.size > 0 && !c.templates.contains(c.warm_pool.template_name)) {

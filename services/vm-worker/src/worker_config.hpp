@@ -57,7 +57,11 @@ struct WorkerConfig {
   milliseconds reap_interval{1'000};
   milliseconds stopped_retention{600'000};  // STOPPED/FAILED records kept this long
   milliseconds busy_retry_delay{2'000};     // nak delay when a create does not fit now
-  bool drain_stop_vms = true;               // on SIGTERM: stop VMs (else wait for them)
+  // After a boot fails for a node reason: no boots for this long, doubling per
+  // failed trial up to runtime_retry_max (see RuntimeHealth).
+  milliseconds runtime_retry_after{30'000};
+  milliseconds runtime_retry_max{300'000};
+  bool drain_stop_vms = true;  // on SIGTERM: stop VMs (else wait for them)
   milliseconds drain_timeout{30'000};
   bool provision = true;  // run bus::provision at start-up
   std::string version = "0.0.0";

@@ -45,7 +45,7 @@ void Worker::consume_loop(std::stop_token stop) {
 }
 
 int Worker::room() {
-  if (draining_) return 0;
+  if (draining_ || !health_.may_boot()) return 0;
   {
     std::lock_guard lock(boots_mutex_);
     if (boots_in_flight_ >= static_cast<int>(config_.max_concurrent_boots)) return 0;
@@ -117,6 +117,9 @@ void Worker::handle_create(bus::JsMessage& message) {
         ev.state() == v1::VM_STATE_SCHEDULED || ev.state() == v1::VM_STATE_BOOTING;
     const bool hosted_elsewhere =
         ev.state() == v1::VM_STATE_READY || ev.state() == v1::VM_STATE_STOPPING;
+    // PENDING after the first event: a worker that could not boot it handed
+    // it back; whoever fetches it now boots it.
+    const bool handed_back = ev.state() == v1::VM_STATE_PENDING;
     if (hosted_elsewhere && ev.worker_id() != config_.worker_id && !worker_alive(ev.worker_id())) {
       // Its worker died after READY but before the ack: the VM went with it.
       HostedVm lost(vm_id, {}, {});
@@ -132,22 +135,24 @@ void Worker::handle_create(bus::JsMessage& message) {
       settle(message.ack(), "ack of a handled create");
       return;
     }
-    if (!in_flight) {
+    if (!in_flight && !handed_back) {
       spdlog::info("vm-worker: create for VM {} already handled (last event {} by {}); acked",
                    vm_id, state_token(ev.state()), ev.worker_id());
       metrics_.creates.labels({"duplicate"}).inc();
       settle(message.ack(), "ack of a handled create");
       return;
     }
-    if (ev.worker_id() != config_.worker_id && worker_alive(ev.worker_id())) {
+    if (in_flight && ev.worker_id() != config_.worker_id && worker_alive(ev.worker_id())) {
       // Its worker is alive and may still be booting it: ask again later.
       spdlog::info("vm-worker: VM {} is {} on live worker {}; create deferred", vm_id,
                    state_token(ev.state()), ev.worker_id());
       settle(message.nak(config_.busy_retry_delay), "nak");
       return;
     }
-    spdlog::warn("vm-worker: VM {} was {} on worker {} which is gone; booting it here", vm_id,
-                 state_token(ev.state()), ev.worker_id());
+    if (in_flight) {
+      spdlog::warn("vm-worker: VM {} was {} on worker {} which is gone; booting it here", vm_id,
+                   state_token(ev.state()), ev.worker_id());
+    }
   }
 
   auto hosted = std::make_shared<HostedVm>(vm_id, config_.state_dir / "vms" / vm_id,
@@ -221,6 +226,7 @@ void Worker::handle_create(bus::JsMessage& message) {
     vms_[vm_id] = hosted;
   }
   auto shared_message = std::make_shared<bus::JsMessage>(std::move(message));
+  health_.boot_started();  // before room() is asked again: one trial at a time
   std::lock_guard lock(boots_mutex_);
   std::erase_if(boot_threads_, [](const BootThread& b) { return b.done->load(); });
   ++boots_in_flight_;
@@ -280,6 +286,7 @@ void Worker::boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<Ho
   bool deleted_meanwhile = false;
   if (killed_) {
     // Crash-like stop (tests): no events, no ack; the command is redelivered.
+    health_.boot_ended();
     if (booted) (*booted)->kill();
     std::lock_guard lock(boots_mutex_);
     --boots_in_flight_;
@@ -287,6 +294,7 @@ void Worker::boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<Ho
     return;
   }
   if (booted) {
+    health_.boot_succeeded();
     metrics_.boot_seconds.observe(std::chrono::duration<double>((*booted)->boot_time()).count());
     std::shared_ptr<vmm::Vm> vm = std::move(*booted);
     {
@@ -308,7 +316,27 @@ void Worker::boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<Ho
       metrics_.create_to_ready_seconds.observe(
           std::chrono::duration<double>(Clock::now() - fetched).count());
     }
+  } else if (is_node_fault(booted.error().code)) {
+    span.set_error(booted.error().message);
+    health_.boot_failed_on_node(booted.error().message);
+    spdlog::error("vm-worker: this node cannot boot VMs ({}); no boots for {} ms",
+                  booted.error().message, config_.runtime_retry_after.count());
+    if (message->final_delivery()) {
+      // No redelivery would follow a nak: end it here, with the reason.
+      metrics_.creates.labels({"boot_failed"}).inc();
+      fail_vm(hosted, "boot failed on its last delivery (" +
+                          std::to_string(message->delivery_count()) +
+                          "): " + booted.error().message);
+    } else {
+      keeper = {};
+      requeue(*message, hosted, booted.error().message);
+      std::lock_guard lock(boots_mutex_);
+      --boots_in_flight_;
+      boots_changed_.notify_all();
+      return;
+    }
   } else {
+    health_.boot_ended();
     span.set_error(booted.error().message);
     metrics_.creates.labels({"boot_failed"}).inc();
     fail_vm(hosted, "boot failed: " + booted.error().message);
@@ -321,6 +349,27 @@ void Worker::boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<Ho
   std::lock_guard lock(boots_mutex_);
   --boots_in_flight_;
   boots_changed_.notify_all();
+}
+
+void Worker::requeue(bus::JsMessage& message, const std::shared_ptr<HostedVm>& hosted,
+                     const std::string& why) {
+  metrics_.creates.labels({"requeued"}).inc();
+  {
+    std::unique_lock lock(hosted->mutex_);
+    transition_locked(*hosted, lock, v1::VM_STATE_PENDING,
+                      "worker " + config_.worker_id + " cannot boot VMs (" + why +
+                          "); back in the queue for another worker");
+    release_resources(*hosted);
+  }
+  {
+    std::lock_guard lock(vms_mutex_);
+    vms_.erase(hosted->id());  // nothing subscribed yet: the boot never finished
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(hosted->dir(), ec);
+  // PENDING is in the stream before the command is back in the queue.
+  (void)events_->flush(std::chrono::seconds(10));
+  settle(message.nak(config_.busy_retry_delay), "nak of a create this node cannot boot");
 }
 
 bool Worker::reserve_with_eviction(const Resources& need) {

@@ -23,7 +23,8 @@ Worker::Worker(WorkerConfig config, bus::Connection connection,
       connection_(std::move(connection)),
       runtime_(std::move(runtime)),
       metrics_(registry),
-      ledger_(config_.capacity) {}
+      ledger_(config_.capacity),
+      health_(config_.runtime_retry_after, config_.runtime_retry_max) {}
 
 Worker::~Worker() {
   if (started_ && !stopped_) kill();
@@ -389,6 +390,7 @@ v1::WorkerStatus Worker::status() const {
   s.set_accelerated(accelerated);
   *s.mutable_heartbeat_at() = TimeUtil::GetCurrentTime();
   s.set_version(config_.version);
+  if (auto fault = health_.fault()) s.set_runtime_fault(*fault);
   return s;
 }
 

@@ -57,7 +57,7 @@ void Worker::pool_loop(std::stop_token stop) {
       std::filesystem::remove_all(d->dir(), ec);
     }
     bool want = false;
-    if (!draining_) {
+    if (!draining_ && health_.may_boot()) {
       std::lock_guard lock(vms_mutex_);
       want = pool_.size() < pc.size;
     }
@@ -70,6 +70,7 @@ void Worker::pool_loop(std::stop_token stop) {
         may_boot = true;
       }
     }
+    if (may_boot) health_.boot_started();
     if (may_boot) {
       char id[32];
       std::snprintf(id, sizeof id, "pool-%012llx",
@@ -80,6 +81,7 @@ void Worker::pool_loop(std::stop_token stop) {
       std::ofstream(hosted->dir() / "pool") << "warm pool\n";
       auto booted = runtime_->boot(vm_config(id, hosted->dir(), spec));
       if (booted) {
+        health_.boot_succeeded();
         metrics_.boot_seconds.observe(
             std::chrono::duration<double>((*booted)->boot_time()).count());
         {
@@ -91,6 +93,11 @@ void Worker::pool_loop(std::stop_token stop) {
         spdlog::info("vm-worker: warm-pool VM {} ready ({} in pool)", id, pool_.size());
       } else {
         spdlog::warn("vm-worker: warm-pool boot failed: {}", booted.error().message);
+        if (is_node_fault(booted.error().code)) {
+          health_.boot_failed_on_node(booted.error().message);
+        } else {
+          health_.boot_ended();
+        }
         release_resources(*hosted);
         std::filesystem::remove_all(hosted->dir(), ec);
       }

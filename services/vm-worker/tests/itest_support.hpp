@@ -127,14 +127,15 @@ struct Bus {
   devstack::NatsServer server;
   bus::Connection connection;
 
-  static Bus start() {
+  // max_deliver: the vm-create consumer's MaxDeliver (-1: unlimited).
+  static Bus start(int max_deliver = -1) {
     auto s = devstack::NatsServer::start();
     REQUIRE(s);
     auto c = bus::Connection::connect({.url = s->url(), .name = "itest"});
     REQUIRE(c);
     bus::ProvisionConfig pc;
     pc.vm_create_ack_wait = 8s;
-    pc.vm_create_max_deliver = -1;
+    pc.vm_create_max_deliver = max_deliver;
     pc.vm_create_backoff = {};
     pc.workers_ttl = 4s;
     auto p = bus::provision(*c, pc);

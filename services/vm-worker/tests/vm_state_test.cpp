@@ -23,6 +23,14 @@ TEST_CASE("state machine: skipping or going back is refused") {
   CHECK_FALSE(transition_allowed(VM_STATE_READY, VM_STATE_DELETED));
   CHECK_FALSE(transition_allowed(VM_STATE_DELETED, VM_STATE_READY));
   CHECK_FALSE(transition_allowed(VM_STATE_STOPPED, VM_STATE_READY));
+  CHECK_FALSE(transition_allowed(VM_STATE_READY, VM_STATE_PENDING));
+}
+
+TEST_CASE("state machine: a worker that cannot boot may hand a VM back to PENDING") {
+  CHECK(transition_allowed(VM_STATE_BOOTING, VM_STATE_PENDING));
+  CHECK(transition_allowed(VM_STATE_SCHEDULED, VM_STATE_PENDING));
+  CHECK_FALSE(transition_allowed(VM_STATE_PENDING, VM_STATE_PENDING));
+  CHECK_FALSE(transition_allowed(VM_STATE_FAILED, VM_STATE_PENDING));
 }
 
 TEST_CASE("state machine: FAILED from any live state, never twice, and deletable") {

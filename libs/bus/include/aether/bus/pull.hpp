@@ -38,6 +38,12 @@ class JsMessage {
   // 1 on first delivery, 2 on the first redelivery, ...
   [[nodiscard]] std::uint64_t delivery_count() const { return delivered_; }
   [[nodiscard]] std::uint64_t stream_sequence() const { return stream_seq_; }
+  // True when the consumer will not deliver this message again if it is not
+  // acked now (delivery_count reached the consumer's MaxDeliver): a handler
+  // that would nak must settle it for good instead, or it is silently dropped.
+  [[nodiscard]] bool final_delivery() const {
+    return max_deliver_ > 0 && delivered_ >= static_cast<std::uint64_t>(max_deliver_);
+  }
   // The publisher's trace context (traceparent/tracestate headers).
   [[nodiscard]] std::optional<trace::SpanContext> trace_parent() const;
 
@@ -55,7 +61,8 @@ class JsMessage {
   [[nodiscard]] Result<void> term();
   [[nodiscard]] Result<void> in_progress();
 
-  JsMessage(std::shared_ptr<void> owner, MsgPtr msg);
+  // max_deliver: the consumer's MaxDeliver (-1: unlimited).
+  JsMessage(std::shared_ptr<void> owner, MsgPtr msg, std::int64_t max_deliver = -1);
 
  private:
   std::shared_ptr<void> owner_;  // keeps the subscription alive for acks
@@ -64,6 +71,7 @@ class JsMessage {
   Headers headers_;
   std::uint64_t delivered_ = 0;
   std::uint64_t stream_seq_ = 0;
+  std::int64_t max_deliver_ = -1;
 };
 
 struct PullOptions {

@@ -115,6 +115,10 @@ class Worker {
   void heartbeat_loop(std::stop_token stop);
   void publish_worker_event(v1::WorkerState state, const std::string& reason);
   void update_metrics();
+  [[nodiscard]] std::size_t vms_holding_resources() const;
+  // Until no hosted VM holds resources (all stopped, failed or deleted), the
+  // deadline passes or `stop` is requested.
+  void wait_for_vms_to_end(Clock::time_point deadline, std::stop_token stop) const;
   void stop_threads();
 
   // --- per-VM request handlers (worker_ops.cpp)

@@ -92,17 +92,7 @@ void Worker::shutdown() {
     std::unique_lock lock(boots_mutex_);
     boots_changed_.wait_until(lock, deadline, [&] { return boots_in_flight_ == 0; });
   }
-  if (!config_.drain_stop_vms) {
-    while (Clock::now() < deadline) {
-      bool any = false;
-      for (const auto& vm : all_vms()) {
-        std::lock_guard l(vm->mutex_);
-        any = any || holds_resources(vm->state);
-      }
-      if (!any) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-  }
+  if (!config_.drain_stop_vms) wait_for_vms_to_end(deadline, std::stop_token{});
   drain_thread_ = {};
   for (const auto& vm : all_vms()) stop_vm(vm, "worker " + config_.worker_id + " shut down");
   {
@@ -428,15 +418,7 @@ v1::DrainReply Worker::drain(const v1::DrainWorker& request) {
     const auto deadline = Clock::now() + std::chrono::seconds(request.deadline_seconds());
     drain_thread_ = std::jthread([this, now, deadline](std::stop_token stop) {
       // Without stop_vms: let the VMs finish until the deadline, then stop the rest.
-      while (!now && !stop.stop_requested() && Clock::now() < deadline) {
-        bool any = false;
-        for (const auto& vm : all_vms()) {
-          std::lock_guard l(vm->mutex_);
-          any = any || holds_resources(vm->state);
-        }
-        if (!any) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      }
+      if (!now) wait_for_vms_to_end(deadline, stop);
       if (stop.stop_requested()) return;
       {
         std::lock_guard lock(vms_mutex_);
@@ -452,13 +434,23 @@ v1::DrainReply Worker::drain(const v1::DrainWorker& request) {
   }
   v1::DrainReply reply;
   reply.set_worker_id(config_.worker_id);
-  std::uint32_t remaining = 0;
+  reply.set_vms_remaining(static_cast<std::uint32_t>(vms_holding_resources()));
+  return reply;
+}
+
+std::size_t Worker::vms_holding_resources() const {
+  std::size_t n = 0;
   for (const auto& vm : all_vms()) {
     std::lock_guard lock(vm->mutex_);
-    if (holds_resources(vm->state)) ++remaining;
+    if (holds_resources(vm->state)) ++n;
   }
-  reply.set_vms_remaining(remaining);
-  return reply;
+  return n;
+}
+
+void Worker::wait_for_vms_to_end(Clock::time_point deadline, std::stop_token stop) const {
+  while (!stop.stop_requested() && Clock::now() < deadline && vms_holding_resources() > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 }  // namespace aether::worker

@@ -313,3 +313,36 @@ TEST_CASE("worker: warm-pool hit with discovery heartbeat and drain") {
   w.shutdown();
   CHECK_FALSE(kv->get("w-pool"));  // its heartbeat key is gone
 }
+
+TEST_CASE("worker: drain with a deadline and no stop_vms lets VMs run until it, then stops them") {
+  auto bus = Bus::start();
+  EventRecorder events(bus.connection);
+  TempDir state;
+  http::Registry registry;
+  Worker w(worker_config("w-deadline", bus.server.url(), state.path), bus.connection, tcg(),
+           registry);
+  REQUIRE(w.start());
+  publish_create(bus.connection, create_vm("vm-dl"));
+  events.wait("vm-dl", v1::VM_STATE_READY, 240s);
+
+  v1::DrainWorker drain;
+  drain.set_stop_vms(false);
+  drain.set_deadline_seconds(10);  // ample for the exec below, even on a loaded machine
+  auto dr = call<v1::DrainReply>(bus.connection, "aether.worker.w-deadline.drain", drain);
+  REQUIRE(dr);
+  CHECK(dr->vms_remaining() == 1);
+  CHECK(w.draining());
+  // Before the deadline the VM still serves requests.
+  v1::ExecRequest exec;
+  exec.add_argv("/bin/sh");
+  exec.add_argv("-c");
+  exec.add_argv("true");
+  auto ran = call<v1::ExecReply>(bus.connection, "aether.vm.vm-dl.exec", exec);
+  INFO((ran ? "" : ran.error().message));
+  REQUIRE(ran);
+  CHECK(ran->exit_code() == 0);
+  // At the deadline it is stopped, with the reason.
+  auto stopped = events.wait("vm-dl", v1::VM_STATE_STOPPED, 120s);
+  CHECK_THAT(stopped.reason(), Catch::Contains("drained"));
+  w.shutdown();
+}

@@ -4,27 +4,18 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "aether/config/text.hpp"
 #include "aether/trace/exporter.hpp"
 
 namespace aether::trace {
 namespace {
 
+using config::lower;
+using config::trim;
+
 std::unexpected<Error> bad(std::string_view var, std::string_view value, std::string_view rule) {
   return std::unexpected(Error{Errc::kInvalidConfig, std::string(var) + "='" + std::string(value) +
                                                          "': " + std::string(rule)});
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 // An empty variable is treated as unset, as the OpenTelemetry spec asks.

@@ -128,6 +128,9 @@ class Worker {
   // --- warm pool (worker_pool.cpp)
   void pool_loop(std::stop_token stop);
   [[nodiscard]] bool pool_matches(const v1::VmSpec& spec) const;
+  // Kills a VM taken out of pool_, gives back its room and removes its dir.
+  void discard_pool_vm(HostedVm& vm);
+  void empty_pool();  // discard_pool_vm for every pool VM
 
   // --- recovery (recovery.cpp)
   void recover();

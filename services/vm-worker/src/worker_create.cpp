@@ -383,12 +383,7 @@ bool Worker::reserve_with_eviction(const Resources& need) {
       pool_.pop_back();
     }
     spdlog::info("vm-worker: evicting warm-pool VM {} to make room", victim->id());
-    std::lock_guard lock(victim->mutex_);
-    if (victim->vm) victim->vm->kill();
-    victim->vm.reset();
-    release_resources(*victim);
-    std::error_code ec;
-    std::filesystem::remove_all(victim->dir(), ec);
+    discard_pool_vm(*victim);
   }
 }
 

@@ -95,15 +95,7 @@ void Worker::shutdown() {
   if (!config_.drain_stop_vms) wait_for_vms_to_end(deadline, std::stop_token{});
   drain_thread_ = {};
   for (const auto& vm : all_vms()) stop_vm(vm, "worker " + config_.worker_id + " shut down");
-  {
-    std::lock_guard lock(vms_mutex_);
-    for (auto& p : pool_) {
-      std::lock_guard l(p->mutex_);
-      if (p->vm) p->vm->kill();
-      release_resources(*p);
-    }
-    pool_.clear();
-  }
+  empty_pool();
   stop_threads();
   publish_worker_event(v1::WORKER_STATE_STOPPED, "shutdown");
   if (!events_->flush(std::chrono::seconds(10))) {
@@ -420,15 +412,7 @@ v1::DrainReply Worker::drain(const v1::DrainWorker& request) {
       // Without stop_vms: let the VMs finish until the deadline, then stop the rest.
       if (!now) wait_for_vms_to_end(deadline, stop);
       if (stop.stop_requested()) return;
-      {
-        std::lock_guard lock(vms_mutex_);
-        for (auto& p : pool_) {
-          std::lock_guard l(p->mutex_);
-          if (p->vm) p->vm->kill();
-          release_resources(*p);
-        }
-        pool_.clear();
-      }
+      empty_pool();
       for (const auto& vm : all_vms()) stop_vm(vm, "worker " + config_.worker_id + " drained");
     });
   }

@@ -16,6 +16,24 @@ bool Worker::pool_matches(const v1::VmSpec& spec) const {
          spec.memory_mib() == p.memory_mib && !spec.network();
 }
 
+void Worker::discard_pool_vm(HostedVm& vm) {
+  std::lock_guard lock(vm.mutex_);
+  if (vm.vm) vm.vm->kill();
+  vm.vm.reset();
+  release_resources(vm);
+  std::error_code ec;
+  std::filesystem::remove_all(vm.dir(), ec);
+}
+
+void Worker::empty_pool() {
+  std::vector<std::shared_ptr<HostedVm>> pool;
+  {
+    std::lock_guard lock(vms_mutex_);
+    pool.swap(pool_);
+  }
+  for (auto& p : pool) discard_pool_vm(*p);
+}
+
 std::shared_ptr<HostedVm> Worker::take_pool_vm(const v1::VmSpec& spec) {
   if (!pool_matches(spec)) return nullptr;
   std::lock_guard lock(vms_mutex_);
@@ -50,11 +68,7 @@ void Worker::pool_loop(std::stop_token stop) {
     }
     for (auto& d : dead) {
       spdlog::warn("vm-worker: warm-pool VM {} died; replacing it", d->id());
-      std::lock_guard l(d->mutex_);
-      d->vm.reset();
-      release_resources(*d);
-      std::error_code ec;
-      std::filesystem::remove_all(d->dir(), ec);
+      discard_pool_vm(*d);
     }
     bool want = false;
     if (!draining_ && health_.may_boot()) {

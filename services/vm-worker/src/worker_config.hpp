@@ -10,6 +10,7 @@
 #include <string>
 
 #include "aether/config/config.hpp"
+#include "aether/net/host_network.hpp"
 #include "capacity.hpp"
 #include "errors.hpp"
 
@@ -59,7 +60,9 @@ struct WorkerConfig {
   milliseconds busy_retry_delay{2'000};     // nak delay when a create does not fit now
   bool drain_stop_vms = true;               // on SIGTERM: stop VMs (else wait for them)
   milliseconds drain_timeout{30'000};
-  bool provision = true;  // run bus::provision at start-up
+  bool provision = true;         // run bus::provision at start-up
+  bool network_enabled = false;  // AETHER_NETWORK=on: spec.network VMs get a TAP + NAT
+  net::NetworkConfig network;    // bridge, subnet, nftables table, deny_private, TAP owner
   std::string version = "0.0.0";
 };
 

@@ -84,10 +84,10 @@ std::string vm_add(const NetworkConfig& c, const Ipv4Net& subnet, const Attachme
   // Anti-spoofing where the guest's frames enter the host, before the bridge.
   b += "add chain " + t + " " + in_chain + " { type filter hook ingress device \"" + vm.tap +
        "\" priority filter; policy accept; }\n";
-  b += "add rule " + t + " " + in_chain + " ether saddr != " + vm.mac + " drop\n";
+  b += "add rule " + t + " " + in_chain + " ether saddr != " + vm.mac + " counter drop\n";
   b += "add rule " + t + " " + in_chain + " meta protocol ip ip saddr != " + vm.guest_address +
-       " drop\n";
-  b += "add rule " + t + " " + in_chain + " meta protocol ip6 drop\n";
+       " counter drop\n";
+  b += "add rule " + t + " " + in_chain + " meta protocol ip6 counter drop\n";
   b += "add element " + t + " vm_chains { " + vm.guest_address + " : jump " + out_chain + " }\n";
   return b;
 }

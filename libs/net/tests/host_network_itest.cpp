@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -21,6 +22,16 @@ NetworkConfig test_config() {
   c.table = "aether_t" + pid;
   c.subnet = "10.250." + std::to_string(::getpid() % 256) + ".0/24";
   return c;
+}
+
+std::string command_output(const std::string& command) {
+  std::string out;
+  if (FILE* p = ::popen(command.c_str(), "r")) {
+    char buf[4096];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out;
 }
 
 bool link_exists(const std::string& name) { return ::if_nametoindex(name.c_str()) != 0; }
@@ -72,7 +83,12 @@ TEST_CASE("host network: attach and detach a VM") {
   CHECK_THAT(*listed,
              Catch::Contains("ip daddr 198.18.0.1 meta l4proto { tcp, udp } th dport 8080 accept"));
   CHECK_THAT(*listed, Catch::Contains("type filter hook ingress device \"" + a->tap + "\""));
-  CHECK_THAT(*listed, Catch::Contains("ip saddr != " + a->guest_address + " drop"));
+  CHECK_THAT(*listed, Catch::Contains("ip saddr != " + a->guest_address + " counter packets 0"));
+  // Pinned: the guest's MAC on its port (static), its address on the bridge (permanent).
+  CHECK_THAT(command_output("bridge fdb show dev " + a->tap),
+             Catch::Contains(a->mac + " master " + config.bridge + " static"));
+  CHECK_THAT(command_output("ip neigh show dev " + config.bridge),
+             Catch::Contains(a->guest_address + " lladdr " + a->mac + " PERMANENT"));
   CHECK_THAT(*listed, Catch::Contains(a->guest_address + " : jump vm_" + a->tap));
   CHECK_THAT(*listed, Catch::Contains("masquerade"));
 
@@ -80,6 +96,8 @@ TEST_CASE("host network: attach and detach a VM") {
   CHECK_FALSE(net.attach("vm-a", {}));
   REQUIRE(net.detach("vm-a"));
   CHECK_FALSE(link_exists(a->tap));
+  CHECK_THAT(command_output("ip neigh show dev " + config.bridge),
+             !Catch::Contains(a->guest_address + " "));
   listed = net.list_table();
   REQUIRE(listed);
   CHECK_THAT(*listed, !Catch::Contains(a->tap));

@@ -33,8 +33,8 @@ TEST_CASE("ruleset: base table replaces the table and NATs the subnet") {
 TEST_CASE("ruleset: empty allow-list reaches public addresses, not private ones") {
   const auto text = ruleset::vm_add(NetworkConfig{}, *parse_cidr("10.200.0.0/16"), vm(), {});
   CHECK(text.find("ip daddr @denied reject") < text.find("vm_aet0011aabb accept"));
-  CHECK_THAT(text, Catch::Contains("ether saddr != 02:01:02:03:04:05 drop"));
-  CHECK_THAT(text, Catch::Contains("ip saddr != 10.200.0.2 drop"));
+  CHECK_THAT(text, Catch::Contains("ether saddr != 02:01:02:03:04:05 counter drop"));
+  CHECK_THAT(text, Catch::Contains("ip saddr != 10.200.0.2 counter drop"));
   CHECK_THAT(text, Catch::Contains("vm_chains { 10.200.0.2 : jump vm_aet0011aabb }"));
 }
 

@@ -246,6 +246,22 @@ TEST_CASE("network: a VM reaches only what its egress rules allow") {
   CHECK(wait_for([&] { return host_fetch(open_ip, 7777) == "peer-reached\n"; }, 30s));
   CHECK(guest_fetch(bus.connection, "vm-net", open_ip, 7777).empty());
 
+  // Blocked: a spoofed source address, dropped where vm-open's frames enter
+  // the host (the TAP's ingress chain counts them).
+  const std::string spoofed = "10.252." + std::to_string(::getpid() % 256) + ".200";
+  const auto open_tap = net::tap_name(config.network.bridge, "vm-open");
+  CHECK(guest_sh(bus.connection, "vm-open",
+                 "ip addr del " + open_ip + "/24 dev eth0 && ip addr add " + spoofed +
+                     "/24 dev eth0 && ip route add default via " + gateway + " && nc -w 3 " +
+                     kInternet + " " + std::to_string(kOtherPort) + " </dev/null")
+            .stdout()
+            .empty());
+  const auto ingress =
+      command_output("nft list chain inet " + config.network.table + " in_" + open_tap);
+  INFO(ingress);
+  CHECK_THAT(ingress, Catch::Contains("ip saddr != " + open_ip + " counter packets ") &&
+                          !Catch::Contains("ip saddr != " + open_ip + " counter packets 0 "));
+
   // Delete: the TAP and the VM's rules go.
   auto deleted = bus.connection.request<v1::VmOpReply>("aether.vm.vm-net.delete", v1::DeleteVm{},
                                                        {.timeout = 60s});

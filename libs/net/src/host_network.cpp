@@ -171,8 +171,17 @@ Result<Attachment> HostNetwork::attach(const std::string& vm_id,
     if (!taken) break;
   }
   auto& nl = impl_->netlink;
-  // A TAP of that name left by a crash: it is ours (the name hashes the bridge).
-  if (auto d = nl.delete_link(a.tap); !d) return std::unexpected(d.error());
+  // A TAP of that name left by a crash is ours (the name hashes the bridge
+  // and the VM id); any other kind of device is not, and is left alone.
+  auto existing = nl.find_link(a.tap);
+  if (!existing) return std::unexpected(existing.error());
+  if (*existing) {
+    if ((*existing)->kind != "tun") {
+      return fail(Errc::kTap, "attach " + vm_id + ": the name '" + a.tap + "' is taken by a '" +
+                                  (*existing)->kind + "' device that is not a TAP");
+    }
+    if (auto d = nl.delete_link(a.tap); !d) return std::unexpected(d.error());
+  }
 
   auto undo = [&](Error e) -> Result<Attachment> {
     (void)nl.unpin_guest(impl_->bridge_index, a.guest_address);

@@ -167,6 +167,16 @@ TEST_CASE("host network: hostile egress entries are refused and leave nothing be
   auto listed = net.list_table();
   REQUIRE(listed);
   CHECK_THAT(*listed, !Catch::Contains("jump vm_"));
+
+  // A device that is not a TAP under the VM's TAP name is not ours to delete.
+  const auto taken = tap_name(config.bridge, "vm-taken");
+  REQUIRE(std::system(("ip link add " + taken + " type veth peer name " + taken + "p").c_str()) ==
+          0);
+  auto refused = net.attach("vm-taken", {});
+  CHECK(std::system(("ip link del " + taken).c_str()) == 0);  // it was still there
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == Errc::kTap);
+  CHECK_THAT(refused.error().message, Catch::Contains("taken by a 'veth' device"));
 }
 
 TEST_CASE("host network: a new run removes the TAPs and rules an old one left") {

@@ -115,6 +115,7 @@ TEST_CASE("host network: addresses are allocated lowest-free and reused") {
   REQUIRE(::geteuid() == 0);
   auto config = test_config();
   config.subnet = "10.251." + std::to_string(::getpid() % 256) + ".0/29";  // 5 guests
+  config.tap_owner = 65534;                                                // the VMM's user
   auto setup = HostNetwork::setup(config);
   INFO((setup ? "" : setup.error().message));
   REQUIRE(setup);
@@ -126,6 +127,7 @@ TEST_CASE("host network: addresses are allocated lowest-free and reused") {
     INFO((a ? "" : a.error().message));
     REQUIRE(a);
     addresses.push_back(a->guest_address);
+    CHECK(read_file("/sys/class/net/" + a->tap + "/owner") == "65534\n");
   }
   const std::string base = "10.251." + std::to_string(::getpid() % 256) + ".";
   CHECK(addresses ==

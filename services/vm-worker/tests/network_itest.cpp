@@ -181,8 +181,12 @@ TEST_CASE("network: a VM reaches only what its egress rules allow") {
   config.network.bridge = "aetw" + pid;
   config.network.table = "aether_w" + pid;
   config.network.subnet = "10.252." + std::to_string(::getpid() % 256) + ".0/24";
+  // As in production: QEMU drops to nobody, who owns the TAPs.
+  config.network.tap_owner = 65534;
   http::Registry registry;
-  Worker w(config, bus.connection, vmm::make_qemu_runtime({}, /*use_kvm=*/false), registry);
+  Worker w(config, bus.connection,
+           vmm::make_qemu_runtime(vmm::QemuOptions{.run_as = "nobody"}, /*use_kvm=*/false),
+           registry);
   auto started = w.start();
   INFO((started ? "" : started.error().message));
   REQUIRE(started);
@@ -220,6 +224,7 @@ TEST_CASE("network: a VM reaches only what its egress rules allow") {
   CHECK(status->guest_address() == net_ip);
   const auto tap = net::tap_name(config.network.bridge, "vm-net");
   CHECK(::if_nametoindex(tap.c_str()) != 0);
+  CHECK(command_output("cat /sys/class/net/" + tap + "/owner") == "65534\n");
 
   // The guest's eth0 came up with its address before the agent said Hello.
   CHECK_THAT(guest_sh(bus.connection, "vm-net", "ip -4 addr show dev eth0").stdout(),

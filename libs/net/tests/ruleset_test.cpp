@@ -38,7 +38,7 @@ TEST_CASE("ruleset: empty allow-list reaches public addresses, not private ones"
   CHECK_THAT(text, Catch::Contains("vm_chains { 10.200.0.2 : jump vm_aet0011aabb }"));
 }
 
-TEST_CASE("ruleset: listed entries only; a named private range goes before the deny") {
+TEST_CASE("ruleset: only listed entries pass and a named private range goes before the deny") {
   auto egress = parse_egress_allow({"198.18.0.1:8080", "192.168.5.0/24", "0.0.0.0/0:53"});
   REQUIRE(egress);
   const auto text = ruleset::vm_add(NetworkConfig{}, *parse_cidr("10.200.0.0/16"), vm(), *egress);

@@ -15,6 +15,9 @@ find_package(CURL REQUIRED)
 
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+# Per-VM networking (libs/net): nftables batches and rtnetlink.
+pkg_check_modules(LIBNFTABLES REQUIRED IMPORTED_TARGET libnftables)
+pkg_check_modules(LIBNL_ROUTE REQUIRED IMPORTED_TARGET libnl-route-3.0)
 # Debian builds cpp-httplib as a shared library (the header holds declarations
 # only) with feature macros that must match: take both from its pkg-config file.
 pkg_check_modules(CPP_HTTPLIB REQUIRED IMPORTED_TARGET GLOBAL cpp-httplib)

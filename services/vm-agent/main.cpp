@@ -14,6 +14,7 @@
 
 #include "agent.hpp"
 #include "guest_init.hpp"
+#include "guest_net.hpp"
 
 #ifndef AETHER_VERSION
 #define AETHER_VERSION "dev"
@@ -93,6 +94,17 @@ int run_pid1() {
   for (const auto& name : load_modules("/lib/modules/load.list", cmdline)) {
     console_log("module " + name + " did not load");
   }
+  // aether.net= (the host gave the VM a network): eth0 up before Hello, so the
+  // first command can use it. A bad value is logged; the agent serves anyway.
+  if (auto net = cmdline.find("aether.net"); net != cmdline.end()) {
+    std::string net_problem;
+    auto parsed = parse_guest_net(net->second, net_problem);
+    if (parsed && configure_guest_net("eth0", *parsed, std::chrono::seconds(5), net_problem)) {
+      console_log("eth0 " + format_guest_net(*parsed));
+    } else {
+      console_log(net_problem + "; eth0 left unconfigured");
+    }
+  }
   AgentOptions options{.pid1 = true, .version = AETHER_VERSION, .mode = config.mode};
   // root=/dev/vda (set by the VMM when it attaches a root filesystem): run
   // commands inside it; the agent itself stays in the initramfs.
@@ -128,7 +140,8 @@ void usage() {
       "  --check-config    print the settings read from /proc/cmdline and check them\n"
       "  --connect PATH    (debugging on a host) serve over the Unix socket at PATH\n"
       "Kernel command line: aether.agent.mode=normal|garbage|oversized|silent,\n"
-      "aether.agent.vsock_port=N (default 1024), aether.agent.stop=poweroff|reboot.");
+      "aether.agent.vsock_port=N (default 1024), aether.agent.stop=poweroff|reboot,\n"
+      "aether.net=ADDRESS/PREFIX,GATEWAY (eth0 address and default route).");
 }
 
 }  // namespace
@@ -151,6 +164,15 @@ int main(int argc, char** argv) {
       }
       std::printf("mode=%s\nvsock_port=%u\nstop=%s\n", config.mode.c_str(), config.vsock_port,
                   config.reboot_to_stop ? "reboot" : "poweroff");
+      const auto cmdline = read_kernel_cmdline();
+      if (auto net = cmdline.find("aether.net"); net != cmdline.end()) {
+        auto parsed = parse_guest_net(net->second, problem);
+        if (!parsed) {
+          std::fprintf(stderr, "aether-vm-agent: %s\n", problem.c_str());
+          return 2;
+        }
+        std::printf("net=%s\n", format_guest_net(*parsed).c_str());
+      }
       return 0;
     }
     if (arg == "--connect" && argc > 2) {

@@ -1,5 +1,6 @@
 // aether-vm-worker: wiring only (config, logging, tracing, bus, runtime,
 // admin server, signals); the logic is in src/ (Worker).
+#include <pwd.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -65,6 +66,15 @@ int main(int argc, char** argv) {
     return cfg::kExitConfig;
   }
   vmm::RuntimeOptions& ro = *runtime_options;
+  // The VMM opens its TAP; when it runs as another user, that user owns them.
+  if (!ro.qemu.run_as.empty()) {
+    const passwd* user = ::getpwnam(ro.qemu.run_as.c_str());
+    if (user == nullptr) {
+      std::cerr << "AETHER_VMM_USER: no such user '" << ro.qemu.run_as << "'\n";
+      return cfg::kExitConfig;
+    }
+    config->network.tap_owner = user->pw_uid;
+  }
   const auto& def = config->templates.at("default");
   ro.probe = vmm::KvmProbeOptions{.kernel = def.kernel,
                                   .initrd = def.initrd,

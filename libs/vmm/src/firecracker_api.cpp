@@ -14,6 +14,7 @@ std::vector<ApiCall> firecracker_boot_calls(const VmConfig& config,
   std::string boot_args = "console=ttyS0 quiet reboot=k panic=1 pci=off aether.agent.stop=reboot";
   boot_args += " aether.agent.vsock_port=" + std::to_string(options.vsock_port);
   if (config.rootfs) boot_args += " root=/dev/vda";
+  if (config.guest_net) boot_args += " aether.net=" + *config.guest_net;
   if (!config.extra_cmdline.empty()) boot_args += " " + config.extra_cmdline;
 
   std::vector<ApiCall> calls;
@@ -35,9 +36,9 @@ std::vector<ApiCall> firecracker_boot_calls(const VmConfig& config,
                       {"is_read_only", false}}});
   }
   if (config.tap_device) {
-    calls.push_back({"PUT",
-                     "/network-interfaces/eth0",
-                     {{"iface_id", "eth0"}, {"host_dev_name", *config.tap_device}}});
+    nlohmann::json iface = {{"iface_id", "eth0"}, {"host_dev_name", *config.tap_device}};
+    if (config.guest_mac) iface["guest_mac"] = *config.guest_mac;
+    calls.push_back({"PUT", "/network-interfaces/eth0", std::move(iface)});
   }
   calls.push_back({"PUT",
                    "/vsock",

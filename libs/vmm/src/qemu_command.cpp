@@ -37,6 +37,7 @@ std::vector<std::string> qemu_command_line(const std::filesystem::path& binary,
     }
   }
   if (config.rootfs) cmdline += " root=/dev/vda";
+  if (config.guest_net) cmdline += " aether.net=" + *config.guest_net;
   if (!config.extra_cmdline.empty()) cmdline += " " + config.extra_cmdline;
 
   std::vector<std::string> argv = {
@@ -86,7 +87,9 @@ std::vector<std::string> qemu_command_line(const std::filesystem::path& binary,
   if (config.tap_device) {
     argv.insert(argv.end(),
                 {"-netdev", "tap,id=net0,ifname=" + *config.tap_device + ",script=no,downscript=no",
-                 "-device", "virtio-net-device,netdev=net0"});
+                 "-device",
+                 "virtio-net-device,netdev=net0" +
+                     (config.guest_mac ? ",mac=" + *config.guest_mac : std::string())});
   }
   if (!options.run_as.empty()) argv.insert(argv.end(), {"-runas", options.run_as});
   return argv;

@@ -56,6 +56,25 @@ Result<void> validate(const VmConfig& config) {
   if (config.extra_cmdline.find('\n') != std::string::npos) {
     return bad("VmConfig.extra_cmdline must be one line");
   }
+  if ((config.guest_mac || config.guest_net) && !config.tap_device) {
+    return bad("VmConfig.guest_mac and guest_net need tap_device");
+  }
+  if (config.tap_device &&
+      !std::regex_match(*config.tap_device, std::regex("[A-Za-z0-9_.-]{1,15}"))) {
+    return bad("VmConfig.tap_device must be 1-15 characters of [A-Za-z0-9_.-], got '" +
+               *config.tap_device + "'");
+  }
+  static const std::regex kMac("[0-9a-f]{2}(:[0-9a-f]{2}){5}");
+  if (config.guest_mac && !std::regex_match(*config.guest_mac, kMac)) {
+    return bad("VmConfig.guest_mac must be six lower-case hex pairs joined by ':', got '" +
+               *config.guest_mac + "'");
+  }
+  static const std::regex kNet(
+      "[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2},[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+  if (config.guest_net && !std::regex_match(*config.guest_net, kNet)) {
+    return bad("VmConfig.guest_net must be ADDRESS/PREFIX,GATEWAY (IPv4), got '" +
+               *config.guest_net + "'");
+  }
   auto must_exist = [](const std::filesystem::path& path, const char* field) -> Result<void> {
     std::error_code ec;
     if (path.empty() || !std::filesystem::is_regular_file(path, ec)) {

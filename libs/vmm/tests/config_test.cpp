@@ -88,6 +88,32 @@ TEST_CASE("a missing VMM binary is a clear error naming it") {
   CHECK_THAT(on_path.error().message, Catch::Contains("no-such-vmm-binary"));
 }
 
+TEST_CASE("a NIC on a TAP gets its MAC and the guest its address on the command line") {
+  TempDir dir;
+  auto config = config_in(dir);
+  config.guest_mac = "02:01:02:03:04:05";
+  CHECK_THAT(validate(config).error().message, Catch::Contains("need tap_device"));
+  config.tap_device = "aet0011aabb";
+  config.guest_net = "10.200.0.2/16,10.200.0.1";
+  REQUIRE(validate(config));
+  auto argv = qemu_command_line("/usr/bin/qemu-system-x86_64", config, QemuOptions{},
+                                qemu_paths(config), false);
+  CHECK(has_pair(argv, "-netdev", "tap,id=net0,ifname=aet0011aabb,script=no,downscript=no"));
+  CHECK(has_pair(argv, "-device", "virtio-net-device,netdev=net0,mac=02:01:02:03:04:05"));
+  auto append = std::find(argv.begin(), argv.end(), "-append");
+  REQUIRE(append != argv.end());
+  CHECK_THAT(*(append + 1), Catch::Contains(" aether.net=10.200.0.2/16,10.200.0.1"));
+
+  config.guest_net = "10.200.0.2/16 init=/bin/sh";
+  CHECK_THAT(validate(config).error().message, Catch::Contains("VmConfig.guest_net"));
+  config.guest_net.reset();
+  config.guest_mac = "02:01:02:03:04";
+  CHECK_THAT(validate(config).error().message, Catch::Contains("VmConfig.guest_mac"));
+  config.guest_mac.reset();
+  config.tap_device = "tap,script=/x";
+  CHECK_THAT(validate(config).error().message, Catch::Contains("VmConfig.tap_device"));
+}
+
 TEST_CASE("the QEMU command line is a sandboxed microvm with the agent port") {
   TempDir dir;
   auto config = config_in(dir);

@@ -45,12 +45,21 @@ TEST_CASE("every boot call matches Firecracker's published API") {
   auto config = config_in(dir);
   config.rootfs = config.kernel;
   config.tap_device = "tap-fc1";
+  config.guest_mac = "02:01:02:03:04:05";
+  config.guest_net = "10.200.0.2/16,10.200.0.1";
   const auto calls =
       firecracker_boot_calls(config, FirecrackerOptions{}, firecracker_paths(config));
   REQUIRE(calls.size() == 6);
   CHECK(calls.back().path == "/actions");
   CHECK(calls.back().body["action_type"] == "InstanceStart");
   for (const auto& call : calls) {
+    if (call.path == "/network-interfaces/eth0") {
+      CHECK(call.body["guest_mac"] == "02:01:02:03:04:05");
+    }
+    if (call.path == "/boot-source") {
+      CHECK_THAT(call.body["boot_args"].get<std::string>(),
+                 Catch::Contains("aether.net=10.200.0.2/16,10.200.0.1"));
+    }
     INFO(call.method << " " << call.path << " " << call.body.dump());
     CHECK_FALSE(check_request(call.method, call.path, call.body.dump()));
   }

@@ -1,6 +1,7 @@
 #include <csignal>
 #include <fstream>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include <unistd.h>
@@ -191,5 +192,22 @@ TEST_CASE("the VMM drops root with -runas") {
   CHECK_THAT(line, Catch::Contains("65534"));
   CHECK_THAT(line, !Catch::Contains("\t0\t"));
   REQUIRE(vm.ping());
+  REQUIRE(vm.shutdown());
+}
+
+TEST_CASE("a bad aether.net value is logged and the agent still starts") {
+  StateRoot root;
+  auto runtime = make_qemu_runtime(QemuOptions{}, false);
+  auto config = guest_config(root, "badnet");
+  config.extra_cmdline = "aether.net=10.0.0.5/16,10.1.0.1";  // gateway outside the network
+  auto booted = runtime->boot(config);
+  REQUIRE(booted);
+  auto& vm = **booted;
+  REQUIRE(vm.ping());
+  std::ifstream console(config.state_dir / "console.log");
+  std::stringstream text;
+  text << console.rdbuf();
+  CHECK_THAT(text.str(), Catch::Contains("the gateway 10.1.0.1 must be another address in "
+                                         "10.0.0.0/16; eth0 left unconfigured"));
   REQUIRE(vm.shutdown());
 }

@@ -14,6 +14,7 @@ enum class Errc {
   kVmm,            // the hypervisor or the guest failed
   kIo,             // a host file operation failed
   kInvalidConfig,  // a worker setting breaks a rule
+  kNetwork,        // the host network (bridge, nftables) could not be set up
 };
 
 struct Error {

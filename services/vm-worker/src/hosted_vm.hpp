@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "aether/bus/serve.hpp"
+#include "aether/net/host_network.hpp"
 #include "aether/trace/trace.hpp"
 #include "aether/v1/vm.pb.h"
 #include "aether/vmm/vm.hpp"
@@ -52,6 +53,7 @@ class HostedVm {
   int active_ops = 0;               // execs/file ops running (not idle)
   bool resources_released = false;
   std::vector<bus::Subscription> subscriptions;
+  std::optional<net::Attachment> network;  // TAP, address and rules while spec.network
 
  private:
   const std::string id_;

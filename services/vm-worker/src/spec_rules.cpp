@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "aether/net/egress.hpp"
+
 namespace aether::worker {
 
 bool valid_vm_id(std::string_view id) { return valid_worker_id(id); }
@@ -14,9 +16,10 @@ std::optional<std::string> malformed_reason(const v1::CreateVm& create) {
   return std::nullopt;
 }
 
-std::optional<std::string> impossible_reason(
-    const v1::VmSpec& spec, const VmLimits& limits, const Resources& node,
-    const std::map<std::string, GuestTemplate>& templates) {
+std::optional<std::string> impossible_reason(const v1::VmSpec& spec, const VmLimits& limits,
+                                             const Resources& node,
+                                             const std::map<std::string, GuestTemplate>& templates,
+                                             bool network_enabled) {
   if (spec.template_().empty()) return "spec.template is empty: name a template (e.g. default)";
   if (!templates.contains(spec.template_())) {
     std::string known;
@@ -48,8 +51,16 @@ std::optional<std::string> impossible_reason(
     return fmt::format("spec.ttl_seconds {} must be between 1 and {} on this worker",
                        spec.ttl_seconds(), limits.max_ttl_seconds);
   }
-  if (spec.network()) {
-    return "spec.network is not supported by this worker (per-VM networking is not enabled)";
+  if (spec.network() && !network_enabled) {
+    return "spec.network is not supported by this worker (per-VM networking is not enabled: "
+           "AETHER_NETWORK=off)";
+  }
+  if (!spec.network() && spec.egress_allow_size() > 0) {
+    return "spec.egress_allow is set but spec.network is false: egress rules need a network";
+  }
+  const std::vector<std::string> egress(spec.egress_allow().begin(), spec.egress_allow().end());
+  if (auto rules = net::parse_egress_allow(egress, "spec.egress_allow"); !rules) {
+    return rules.error().message;
   }
   for (const auto& [key, value] : spec.env()) {
     if (key.empty() || key.find('=') != std::string::npos) {

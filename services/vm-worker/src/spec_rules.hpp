@@ -26,7 +26,7 @@ namespace aether::worker {
 // field and the rule).
 [[nodiscard]] std::optional<std::string> impossible_reason(
     const v1::VmSpec& spec, const VmLimits& limits, const Resources& node_capacity,
-    const std::map<std::string, GuestTemplate>& templates);
+    const std::map<std::string, GuestTemplate>& templates, bool network_enabled);
 
 // The resources a spec reserves.
 [[nodiscard]] Resources resources_of(const v1::VmSpec& spec);

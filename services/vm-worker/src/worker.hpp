@@ -35,6 +35,7 @@
 #include "aether/bus/micro.hpp"
 #include "aether/bus/pull.hpp"
 #include "aether/http/metrics.hpp"
+#include "aether/net/host_network.hpp"
 #include "aether/v1/exec.pb.h"
 #include "aether/v1/files.pb.h"
 #include "aether/v1/worker.pb.h"
@@ -103,7 +104,8 @@ class Worker {
   bool transition(HostedVm& vm, v1::VmState to, const std::string& reason);
   bool transition_locked(HostedVm& vm, std::unique_lock<std::mutex>& lock, v1::VmState to,
                          const std::string& reason);
-  void release_resources(HostedVm& vm);  // caller holds vm.mutex_
+  void release_resources(HostedVm& vm);  // caller holds vm.mutex_; also detaches the network
+  void release_network(HostedVm& vm);    // caller holds vm.mutex_
   // READY -> STOPPING -> STOPPED (graceful shutdown, kill when it does not).
   void stop_vm(const std::shared_ptr<HostedVm>& vm, const std::string& reason);
   // Any state -> DELETED (through STOPPING/STOPPED when running); unregisters.
@@ -138,6 +140,7 @@ class Worker {
   const WorkerConfig config_;
   bus::Connection connection_;
   std::shared_ptr<vmm::Runtime> runtime_;
+  std::unique_ptr<net::HostNetwork> network_;  // set in start() when network_enabled
   WorkerMetrics metrics_;
   CapacityLedger ledger_;
   RuntimeHealth health_;

@@ -88,7 +88,21 @@ class WorkerConfigFields {
         drain_timeout(
             s.duration("AETHER_DRAIN_TIMEOUT", std::chrono::seconds(30), "drain deadline")),
         provision(s.boolean("AETHER_PROVISION", true,
-                            "create/update streams, consumer, buckets at start")) {}
+                            "create/update streams, consumer, buckets at start")),
+        network(s.choice("AETHER_NETWORK", "off", {"off", "on"},
+                         "per-VM networking (TAP + bridge + NAT, nftables egress rules) for "
+                         "spec.network VMs; needs root")),
+        net_bridge(s.string("AETHER_NET_BRIDGE", "aether0", "bridge the VMs' TAPs join")
+                       .check(net::bridge_name_problem)),
+        net_subnet(s.string("AETHER_NET_SUBNET", "10.200.0.0/16",
+                            "guest subnet; its first address is the bridge's (the gateway)")
+                       .check(net::subnet_problem)),
+        net_table(s.string("AETHER_NET_TABLE", "aether",
+                           "nftables table (family inet) this worker owns and replaces at start")
+                      .check(net::table_name_problem)),
+        net_deny_private(s.boolean("AETHER_NET_DENY_PRIVATE", true,
+                                   "refuse private/special destinations unless an egress_allow "
+                                   "entry names them")) {}
 
   static std::string host_name() {
     char buf[256] = {};
@@ -134,6 +148,11 @@ class WorkerConfigFields {
   cfg::BoolField& drain_stop;
   cfg::DurationField& drain_timeout;
   cfg::BoolField& provision;
+  cfg::ChoiceField& network;
+  cfg::StringField& net_bridge;
+  cfg::StringField& net_subnet;
+  cfg::StringField& net_table;
+  cfg::BoolField& net_deny_private;
 };
 
 bool valid_worker_id(std::string_view id) {
@@ -217,6 +236,11 @@ Result<WorkerConfig> build_worker_config(const WorkerConfigFields& f, std::strin
   c.drain_stop_vms = f.drain_stop.value();
   c.drain_timeout = f.drain_timeout.value();
   c.provision = f.provision.value();
+  c.network_enabled = f.network.value() == "on";
+  c.network.bridge = f.net_bridge.value();
+  c.network.subnet = f.net_subnet.value();
+  c.network.table = f.net_table.value();
+  c.network.deny_private = f.net_deny_private.value();
   c.version = std::move(version);
   return c;
 }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "aether/config/config.hpp"
+#include "aether/net/host_network.hpp"
 #include "capacity.hpp"
 #include "errors.hpp"
 
@@ -63,7 +64,9 @@ struct WorkerConfig {
   milliseconds runtime_retry_max{300'000};
   bool drain_stop_vms = true;  // on SIGTERM: stop VMs (else wait for them)
   milliseconds drain_timeout{30'000};
-  bool provision = true;  // run bus::provision at start-up
+  bool provision = true;         // run bus::provision at start-up
+  bool network_enabled = false;  // AETHER_NETWORK=on: spec.network VMs get a TAP + NAT
+  net::NetworkConfig network;    // bridge, subnet, nftables table, deny_private, TAP owner
   std::string version = "0.0.0";
 };
 

@@ -160,8 +160,8 @@ void Worker::handle_create(bus::JsMessage& message) {
   hosted->create = *create;
   hosted->trace_parent = trace::current_context();  // the consumer span
 
-  if (auto why =
-          impossible_reason(create->spec(), config_.limits, config_.capacity, config_.templates)) {
+  if (auto why = impossible_reason(create->spec(), config_.limits, config_.capacity,
+                                   config_.templates, config_.network_enabled)) {
     metrics_.creates.labels({"invalid"}).inc();
     {
       std::unique_lock lock(hosted->mutex_);
@@ -277,9 +277,37 @@ void Worker::boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<Ho
     spec = hosted->create.spec();
     transition_locked(*hosted, lock, v1::VM_STATE_BOOTING, "");
   }
-  auto booted = [&] {
+  // The network comes first: the TAP must exist when the VMM opens it. Under
+  // the VM's lock, so a delete meanwhile (which detaches) cannot interleave.
+  std::optional<net::Attachment> attachment;
+  std::string network_error;
+  if (spec.network()) {
+    std::lock_guard lock(hosted->mutex_);
+    if (!network_) {
+      network_error = "per-VM networking is not set up on this worker";
+    } else if (hosted->state == v1::VM_STATE_BOOTING) {
+      const std::vector<std::string> egress(spec.egress_allow().begin(), spec.egress_allow().end());
+      auto a = network_->attach(hosted->create.vm_id(), egress);
+      if (a) {
+        hosted->network = *a;
+        attachment = std::move(*a);
+      } else {
+        network_error = a.error().message;
+      }
+    }
+  }
+  auto booted = [&]() -> vmm::Result<std::unique_ptr<vmm::Vm>> {
+    if (!network_error.empty()) {
+      return std::unexpected(vmm::Error{vmm::Errc::kInvalidConfig, "network: " + network_error});
+    }
     trace::Span launch("vm-worker agent-ready");
-    auto r = runtime_->boot(vm_config(hosted->id(), hosted->dir(), spec));
+    auto config = vm_config(hosted->id(), hosted->dir(), spec);
+    if (attachment) {
+      config.tap_device = attachment->tap;
+      config.guest_mac = attachment->mac;
+      config.guest_net = attachment->kernel_arg();
+    }
+    auto r = runtime_->boot(config);
     if (!r) launch.set_error(r.error().message);
     return r;
   }();

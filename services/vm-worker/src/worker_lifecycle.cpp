@@ -47,6 +47,15 @@ Result<void> Worker::start() {
                                (config_.state_dir / "vms").string() + ": " + ec.message());
 
   recover();
+  if (config_.network_enabled) {
+    auto network = net::HostNetwork::setup(config_.network);
+    if (!network) return fail(Errc::kNetwork, "per-VM networking: " + network.error().message);
+    network_ = std::move(*network);
+    // The hypervisors a previous run left are dead now (recover): their TAPs go.
+    if (auto stale = network_->cleanup_stale(); !stale) {
+      return fail(Errc::kNetwork, "per-VM networking: " + stale.error().message);
+    }
+  }
   if (auto s = start_worker_service(); !s) return s;
   started_ = true;
   publish_worker_event(v1::WORKER_STATE_STARTED, "");
@@ -97,6 +106,11 @@ void Worker::shutdown() {
   for (const auto& vm : all_vms()) stop_vm(vm, "worker " + config_.worker_id + " shut down");
   empty_pool();
   stop_threads();
+  if (network_) {
+    if (auto t = network_->teardown(); !t) {
+      spdlog::warn("vm-worker: tearing down the VM network: {}", t.error().message);
+    }
+  }
   publish_worker_event(v1::WORKER_STATE_STOPPED, "shutdown");
   if (!events_->flush(std::chrono::seconds(10))) {
     spdlog::warn("vm-worker: some events were not published before shutdown");
@@ -168,6 +182,7 @@ bool Worker::transition_locked(HostedVm& vm, std::unique_lock<std::mutex>&, v1::
     event.set_tracestate(vm.trace_parent->tracestate);
   }
   *event.mutable_spec() = vm.create.spec();
+  if (vm.network) event.set_guest_address(vm.network->guest_address);
   auto [runtime, accelerated] = runtime_facts(runtime_->name());
   event.set_runtime(runtime);
   event.set_accelerated(accelerated);
@@ -181,7 +196,16 @@ bool Worker::transition_locked(HostedVm& vm, std::unique_lock<std::mutex>&, v1::
   return true;
 }
 
+void Worker::release_network(HostedVm& vm) {
+  if (!vm.network || !network_) return;
+  if (auto d = network_->detach(vm.network->vm_id); !d) {
+    spdlog::warn("vm-worker: VM {}: {}", vm.network->vm_id, d.error().message);
+  }
+  vm.network.reset();
+}
+
 void Worker::release_resources(HostedVm& vm) {
+  release_network(vm);
   if (vm.resources_released) return;
   vm.resources_released = true;
   ledger_.release(vm.reserved());

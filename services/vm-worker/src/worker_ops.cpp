@@ -198,6 +198,7 @@ Result<void> Worker::subscribe_ops(const std::shared_ptr<HostedVm>& hosted) {
             reply.set_worker_id(config_.worker_id);
             reply.set_node(config_.node);
             *reply.mutable_spec() = hosted->create.spec();
+            if (hosted->network) reply.set_guest_address(hosted->network->guest_address);
             *reply.mutable_created_at() =
                 TimeUtil::TimeTToTimestamp(WallClock::to_time_t(hosted->created_at));
             if (hosted->ready_at) {

@@ -16,6 +16,42 @@ TEST_CASE("config: defaults build a usable config") {
   CHECK(c->capacity == Resources{4, 2048, 8});
   CHECK(c->templates.at("default").kernel == "/var/lib/aether/guest/vmlinux");
   CHECK(c->warm_pool.size == 0);
+  CHECK_FALSE(c->network_enabled);
+  CHECK(c->network.bridge == "aether0");
+  CHECK(c->network.subnet == "10.200.0.0/16");
+  CHECK(c->network.table == "aether");
+  CHECK(c->network.deny_private);
+}
+
+TEST_CASE("config: networking settings are read and checked") {
+  cfg::Spec spec("t", "t");
+  auto fields = declare_worker_config(spec);
+  REQUIRE(spec.load(cfg::map_env({{"AETHER_WORKER_ID", "w1"},
+                                  {"AETHER_NETWORK", "on"},
+                                  {"AETHER_NET_BRIDGE", "br-vms"},
+                                  {"AETHER_NET_SUBNET", "172.30.0.0/20"},
+                                  {"AETHER_NET_TABLE", "vms"},
+                                  {"AETHER_NET_DENY_PRIVATE", "false"}})));
+  auto c = build_worker_config(*fields, "1");
+  REQUIRE(c);
+  CHECK(c->network_enabled);
+  CHECK(c->network.bridge == "br-vms");
+  CHECK(c->network.subnet == "172.30.0.0/20");
+  CHECK(c->network.table == "vms");
+  CHECK_FALSE(c->network.deny_private);
+
+  cfg::Spec bad("t", "t");
+  auto f2 = declare_worker_config(bad);
+  auto loaded = bad.load(cfg::map_env({{"AETHER_WORKER_ID", "w1"},
+                                       {"AETHER_NETWORK", "yes"},
+                                       {"AETHER_NET_BRIDGE", "a-bridge-name-too-long"},
+                                       {"AETHER_NET_SUBNET", "10.200.0.1/16"},
+                                       {"AETHER_NET_TABLE", "x;y"}}));
+  REQUIRE_FALSE(loaded);
+  CHECK_THAT(loaded.error().message,
+             Catch::Contains("AETHER_NETWORK") && Catch::Contains("AETHER_NET_BRIDGE") &&
+                 Catch::Contains("AETHER_NET_SUBNET") && Catch::Contains("host bits") &&
+                 Catch::Contains("AETHER_NET_TABLE"));
 }
 
 TEST_CASE("config: sizes, templates and pool are read from the environment") {

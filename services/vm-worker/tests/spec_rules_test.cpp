@@ -19,14 +19,14 @@ v1::VmSpec good() {
   return s;
 }
 
-std::string reason(const v1::VmSpec& s, VmLimits limits = {}) {
-  return impossible_reason(s, limits, kNode, kTemplates).value_or("");
+std::string reason(const v1::VmSpec& s, VmLimits limits = {}, bool network = false) {
+  return impossible_reason(s, limits, kNode, kTemplates, network).value_or("");
 }
 
 }  // namespace
 
 TEST_CASE("spec rules: a reasonable spec passes") {
-  CHECK_FALSE(impossible_reason(good(), {}, kNode, kTemplates).has_value());
+  CHECK_FALSE(impossible_reason(good(), {}, kNode, kTemplates, false).has_value());
   CHECK(resources_of(good()) == Resources{1, 256, 1});
 }
 
@@ -51,7 +51,8 @@ TEST_CASE("spec rules: impossible specs name the field and the rule") {
   CHECK_THAT(reason(s), Catch::Contains("spec.template is empty"));
   s = good();
   s.set_network(true);
-  CHECK_THAT(reason(s), Catch::Contains("spec.network"));
+  CHECK_THAT(reason(s), Catch::Contains("spec.network is not supported") &&
+                            Catch::Contains("AETHER_NETWORK=off"));
   s = good();
   (*s.mutable_env())["A=B"] = "x";
   CHECK_THAT(reason(s), Catch::Contains("spec.env key"));
@@ -77,4 +78,23 @@ TEST_CASE("spec rules: malformed commands have no usable vm id") {
   CHECK_FALSE(malformed_reason(c).has_value());
   c.set_vm_id(std::string(65, 'a'));
   CHECK(malformed_reason(c).has_value());
+}
+
+TEST_CASE("spec rules: egress entries are checked when networking is on") {
+  auto s = good();
+  s.set_network(true);
+  CHECK(reason(s, {}, true).empty());
+  s.add_egress_allow("198.18.0.1:8080");
+  s.add_egress_allow("10.0.0.0/8");
+  CHECK(reason(s, {}, true).empty());
+  s.add_egress_allow("example.com:443");
+  CHECK(reason(s, {}, true) ==
+        "spec.egress_allow[2]: 'example.com:443': hostnames are not supported, give an IPv4 "
+        "address or CIDR");
+  s.set_egress_allow(2, "10.0.0.1/8");
+  CHECK_THAT(reason(s, {}, true),
+             Catch::Contains("spec.egress_allow[2]") && Catch::Contains("host bits"));
+  s = good();
+  s.add_egress_allow("1.1.1.1");
+  CHECK_THAT(reason(s, {}, true), Catch::Contains("spec.network is false"));
 }

@@ -27,9 +27,13 @@ struct VmConfig {
   std::filesystem::path initrd;                 // initramfs with the agent as /init
   std::optional<std::filesystem::path> rootfs;  // ext4 image as /dev/vda (optional)
   std::optional<std::string> tap_device;        // host TAP device for the guest's eth0 (optional)
-  unsigned vcpus = 1;                           // 1..32
-  unsigned memory_mib = 256;                    // 64..65536
-  std::string extra_cmdline;                    // appended to the kernel command line
+  std::optional<std::string> guest_mac;  // MAC of that NIC, "02:xx:xx:xx:xx:xx" (needs tap_device)
+  // Guest eth0 address and gateway, "10.200.0.2/16,10.200.0.1": passed as the
+  // kernel argument aether.net= for the agent (needs tap_device).
+  std::optional<std::string> guest_net;
+  unsigned vcpus = 1;                                       // 1..32
+  unsigned memory_mib = 256;                                // 64..65536
+  std::string extra_cmdline;                                // appended to the kernel command line
   std::chrono::milliseconds boot_timeout{60'000};           // until the agent's Hello
   std::chrono::milliseconds request_timeout{30'000};        // ping, file ops, shutdown
   std::chrono::milliseconds default_exec_timeout{300'000};  // when a request says 0

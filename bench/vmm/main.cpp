@@ -22,8 +22,8 @@
 
 #include "aether/guest_proto/channel.hpp"
 #include "aether/vmm/runtime.hpp"
-#include "child_process.hpp"
 #include "qemu_command.hpp"
+#include "vmm_process_vm.hpp"
 
 using namespace aether;
 using Clock = std::chrono::steady_clock;
@@ -61,7 +61,7 @@ double boot_by_hand(const vmm::VmConfig& config, bool kvm) {
     std::exit(1);
   }
   const auto start = Clock::now();
-  auto child = vmm::ChildProcess::spawn(
+  auto child = vmm::spawn_vmm(
       vmm::qemu_command_line("/usr/bin/qemu-system-x86_64", config, vmm::QemuOptions{}, paths, kvm),
       paths.vmm_log);
   if (!child) {

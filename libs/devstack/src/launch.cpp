@@ -4,17 +4,22 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdlib>
 #include <filesystem>
-#include <sstream>
 #include <thread>
 
 #include "aether/devstack/net.hpp"
+#include "aether/devstack/server.hpp"
 
 namespace aether::devstack::detail {
 namespace {
 
 constexpr std::chrono::milliseconds kReadyPoll{50};
+
+// The last lines of a server's log for an error message.
+std::string log_excerpt(const std::filesystem::path& file) {
+  if (!std::filesystem::exists(file)) return "(no log at " + file.string() + ")";
+  return process::log_tail(file);
+}
 
 std::string to_lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
@@ -26,44 +31,29 @@ std::string to_lower(std::string text) {
 
 Result<std::string> find_program(const std::vector<std::string>& candidates,
                                  const std::string& option) {
-  std::vector<std::string> dirs;
-  if (const char* path = std::getenv("PATH")) {
-    std::stringstream in(path);
-    for (std::string dir; std::getline(in, dir, ':');) {
-      if (!dir.empty()) dirs.push_back(dir);
-    }
-  }
-  for (const char* dir : {"/usr/sbin", "/usr/bin", "/usr/local/bin", "/usr/local/sbin"}) {
-    dirs.emplace_back(dir);
-  }
-  std::string tried;
-  for (const auto& candidate : candidates) {
-    if (candidate.find('/') != std::string::npos) {
-      if (access(candidate.c_str(), X_OK) == 0) return candidate;
-      tried += " " + candidate;
-      continue;
-    }
-    for (const auto& dir : dirs) {
-      std::string full = dir + "/" + candidate;
-      if (access(full.c_str(), X_OK) == 0) return full;
-    }
-    tried += " " + candidate + " (in PATH)";
-  }
-  return make_error(Errc::kNotFound, option + ": no executable found; tried" + tried +
+  auto found = process::find_program(candidates);
+  if (found) return *found;
+  return make_error(Errc::kNotFound, option + ": " + found.error().message +
                                          " (is its Debian package installed? see make deps)");
 }
 
-Result<ChildProcess> launch(const std::string& what, ProcessSpec spec,
-                            std::chrono::milliseconds timeout, const std::function<bool()>& ready) {
+Result<std::string> find_program_or(const std::string& configured, const std::string& name,
+                                    const std::string& option) {
+  return find_program({configured.empty() ? name : configured}, option);
+}
+
+Result<process::ChildProcess> launch(const std::string& what, process::Spec spec,
+                                     std::chrono::milliseconds timeout,
+                                     const std::function<bool()>& ready) {
   const auto log_file = spec.log_file;
-  auto child = ChildProcess::spawn(std::move(spec));
-  if (!child) return std::unexpected(child.error());
+  auto child = process::ChildProcess::spawn(std::move(spec));
+  if (!child) return std::unexpected(from_process_error(child.error()));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     if (!child->running()) {
-      return make_error(Errc::kStartFailed, what + " " + child->exit_description().value_or("") +
+      return make_error(Errc::kStartFailed, what + " " + child->describe_exit() +
                                                 " before it became ready; last lines of " +
-                                                log_file.string() + ":\n" + log_tail(log_file));
+                                                log_file.string() + ":\n" + log_excerpt(log_file));
     }
     if (ready()) return std::move(*child);
     if (std::chrono::steady_clock::now() >= deadline) break;
@@ -72,28 +62,28 @@ Result<ChildProcess> launch(const std::string& what, ProcessSpec spec,
   (void)child->stop();
   return make_error(Errc::kTimeout, what + " was not ready within " +
                                         std::to_string(timeout.count()) + " ms; last lines of " +
-                                        log_file.string() + ":\n" + log_tail(log_file));
+                                        log_file.string() + ":\n" + log_excerpt(log_file));
 }
 
-Result<void> run_to_completion(const std::string& what, ProcessSpec spec,
+Result<void> run_to_completion(const std::string& what, process::Spec spec,
                                std::chrono::milliseconds timeout) {
   const auto log_file = spec.log_file;
-  auto child = ChildProcess::spawn(std::move(spec));
-  if (!child) return std::unexpected(child.error());
+  auto child = process::ChildProcess::spawn(std::move(spec));
+  if (!child) return std::unexpected(from_process_error(child.error()));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (child->running()) {
     if (std::chrono::steady_clock::now() >= deadline) {
       (void)child->stop();
-      return make_error(Errc::kTimeout,
-                        what + " did not finish within " + std::to_string(timeout.count()) +
-                            " ms; last lines of " + log_file.string() + ":\n" + log_tail(log_file));
+      return make_error(Errc::kTimeout, what + " did not finish within " +
+                                            std::to_string(timeout.count()) +
+                                            " ms; last lines of " + log_file.string() + ":\n" +
+                                            log_excerpt(log_file));
     }
     std::this_thread::sleep_for(kReadyPoll);
   }
   if (!child->exited_successfully()) {
-    return make_error(Errc::kStartFailed, what + " " + child->exit_description().value_or("") +
-                                              "; last lines of " + log_file.string() + ":\n" +
-                                              log_tail(log_file));
+    return make_error(Errc::kStartFailed, what + " " + child->describe_exit() + "; last lines of " +
+                                              log_file.string() + ":\n" + log_excerpt(log_file));
   }
   return {};
 }

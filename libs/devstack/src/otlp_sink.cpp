@@ -51,57 +51,25 @@ Result<std::string> OtlpSink::find_binary(const std::string& configured) {
 }
 
 Result<OtlpSink> OtlpSink::start(Options options) {
-  if (auto ok = check_port(options.port, "OtlpSinkOptions::port"); !ok) {
-    return std::unexpected(ok.error());
-  }
   OtlpSink sink;
   auto binary = find_binary(options.binary);
   if (!binary) return std::unexpected(binary.error());
   sink.binary_ = *binary;
-  auto dir = StateDir::open(options.state_dir, "aether-otlp");
-  if (!dir) return std::unexpected(dir.error());
-  sink.dir_ = std::move(*dir);
+  auto settings =
+      settings_of(options, {kSinkName, "otlp-sink", "aether-otlp", "OtlpSinkOptions::port"});
   sink.options_ = std::move(options);
-
-  Error last{Errc::kStartFailed, "aether-otlp-sink: no start attempted"};
-  for (int attempt = 0; attempt < detail::kPortAttempts; ++attempt) {
-    auto port = detail::pick_port(sink.options_.port);
-    if (!port) return std::unexpected(port.error());
-    sink.port_ = *port;
-    auto launched = sink.launch_process();
-    if (launched) {
-      if (sink.options_.detach) {
-        sink.process_.detach();
-        sink.dir_.keep();
-      }
-      return sink;
-    }
-    last = launched.error();
-    if (sink.options_.port != 0 || !detail::is_port_conflict(last)) break;
-  }
-  return std::unexpected(last);
+  return start_launcher(std::move(sink), std::move(settings));
 }
 
 Result<void> OtlpSink::launch_process() {
-  ProcessSpec spec;
+  process::Spec spec;
   spec.argv = {binary_, "--port", std::to_string(port_), "--out", spans_file().string()};
-  spec.log_file = log_file();
-  spec.pid_file = dir_.path() / "otlp-sink.pid";
-  spec.kill_with_parent = !options_.detach;
   const int port = port_;
-  auto child = detail::launch("aether-otlp-sink on port " + std::to_string(port_), std::move(spec),
-                              options_.start_timeout, [port] { return tcp_port_open(port); });
-  if (!child) return std::unexpected(child.error());
-  process_ = std::move(*child);
-  return {};
+  return launch(std::move(spec), [port] { return tcp_port_open(port); });
 }
 
 std::string OtlpSink::endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 std::filesystem::path OtlpSink::spans_file() const { return dir_.path() / "spans.jsonl"; }
-
-std::filesystem::path OtlpSink::log_file() const { return dir_.path() / "otlp-sink.log"; }
-
-Result<void> OtlpSink::stop() { return process_.stop(); }
 
 }  // namespace aether::devstack

@@ -65,9 +65,6 @@ Result<void> check_name(const std::string& value, const char* field) {
 }  // namespace
 
 Result<Postgres> Postgres::start(Options options) {
-  if (auto ok = check_port(options.port, "PostgresOptions::port"); !ok) {
-    return std::unexpected(ok.error());
-  }
   for (auto [value, field] :
        {std::pair{&options.user, "PostgresOptions::user"},
         std::pair{&options.password, "PostgresOptions::password"},
@@ -79,31 +76,15 @@ Result<Postgres> Postgres::start(Options options) {
   auto bin = find_bin_dir(options.bin_dir);
   if (!bin) return std::unexpected(bin.error());
   pg.bin_dir_ = *bin;
-  auto dir = StateDir::open(options.state_dir, "aether-pg");
-  if (!dir) return std::unexpected(dir.error());
-  pg.dir_ = std::move(*dir);
+  auto settings =
+      settings_of(options, {"postgres", "postgres", "aether-pg", "PostgresOptions::port"});
   pg.options_ = std::move(options);
-  if (auto ok = pg.prepare_dirs(); !ok) return std::unexpected(ok.error());
-  if (auto ok = pg.init_cluster(); !ok) return std::unexpected(ok.error());
+  return start_launcher(std::move(pg), std::move(settings));
+}
 
-  Error last{Errc::kStartFailed, "postgres: no start attempted"};
-  for (int attempt = 0; attempt < detail::kPortAttempts; ++attempt) {
-    auto port = detail::pick_port(pg.options_.port);
-    if (!port) return std::unexpected(port.error());
-    pg.port_ = *port;
-    auto launched = pg.launch_process();
-    if (launched) {
-      if (auto ok = pg.ensure_role_and_database(); !ok) return std::unexpected(ok.error());
-      if (pg.options_.detach) {
-        pg.process_.detach();
-        pg.dir_.keep();
-      }
-      return pg;
-    }
-    last = launched.error();
-    if (pg.options_.port != 0 || !detail::is_port_conflict(last)) break;
-  }
-  return std::unexpected(last);
+Result<void> Postgres::prepare() {
+  if (auto ok = prepare_dirs(); !ok) return ok;
+  return init_cluster();
 }
 
 Result<void> Postgres::prepare_dirs() {
@@ -149,7 +130,7 @@ Result<void> Postgres::init_cluster() {
       chmod(pwfile.c_str(), 0600) != 0) {
     return make_error(Errc::kIo, "cannot hand " + pwfile.string() + " to OS user postgres");
   }
-  ProcessSpec spec;
+  process::Spec spec;
   spec.argv = {(bin_dir_ / "initdb").string(),
                "-D",
                data.string(),
@@ -173,26 +154,18 @@ Result<void> Postgres::init_cluster() {
 }
 
 Result<void> Postgres::launch_process() {
-  ProcessSpec spec;
+  process::Spec spec;
   spec.argv = {(bin_dir_ / "postgres").string(), "-D", (dir_.path() / "data").string(), "-p",
                std::to_string(port_), "-k", socket_dir().string(), "-c",
                "listen_addresses=127.0.0.1",
                // Test and dev data only: durability traded for speed.
                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
                "-c", "max_connections=200"};
-  spec.log_file = log_file();
-  spec.pid_file = dir_.path() / "postgres.pid";
   spec.run_as_user = kOsUser;
   spec.working_dir = dir_.path();
   spec.stop_signal = SIGINT;  // "fast" shutdown: no waiting for clients to leave
-  spec.kill_with_parent = !options_.detach;
   const std::string conninfo = socket_conninfo();
-  auto child = detail::launch("postgres on port " + std::to_string(port_), std::move(spec),
-                              options_.start_timeout,
-                              [&conninfo] { return PQping(conninfo.c_str()) == PQPING_OK; });
-  if (!child) return std::unexpected(child.error());
-  process_ = std::move(*child);
-  return {};
+  return launch(std::move(spec), [&conninfo] { return PQping(conninfo.c_str()) == PQPING_OK; });
 }
 
 std::string Postgres::socket_conninfo() const {
@@ -211,17 +184,6 @@ std::string Postgres::admin_url() const {
          "@127.0.0.1:" + std::to_string(port_) + "/postgres";
 }
 
-std::filesystem::path Postgres::log_file() const { return dir_.path() / "postgres.log"; }
-
 std::filesystem::path Postgres::socket_dir() const { return dir_.path() / "run"; }
-
-Result<void> Postgres::stop() { return process_.stop(); }
-
-Result<void> Postgres::restart() {
-  if (auto stopped = stop(); !stopped) return stopped;
-  auto launched = launch_process();
-  if (launched && options_.detach) process_.detach();
-  return launched;
-}
 
 }  // namespace aether::devstack

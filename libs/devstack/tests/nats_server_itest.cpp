@@ -7,7 +7,7 @@
 
 #include "aether/devstack/nats_server.hpp"
 #include "aether/devstack/net.hpp"
-#include "aether/devstack/process.hpp"
+#include "aether/process/process.hpp"
 
 using aether::devstack::Errc;
 using aether::devstack::NatsServer;
@@ -118,9 +118,9 @@ TEST_CASE("NatsServer stop leaves no process and destruction removes its temp di
     dir = server->state_dir();
     pid = server->pid();
     port = server->port();
-    REQUIRE(aether::devstack::pid_alive(pid));
+    REQUIRE(aether::process::pid_alive(pid));
     REQUIRE(server->stop().has_value());
-    CHECK_FALSE(aether::devstack::pid_alive(pid));
+    CHECK_FALSE(aether::process::pid_alive(pid));
     CHECK_FALSE(aether::devstack::tcp_port_open(port));
     CHECK(std::filesystem::exists(dir));
   }

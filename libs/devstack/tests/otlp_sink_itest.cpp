@@ -6,7 +6,7 @@
 
 #include "aether/devstack/net.hpp"
 #include "aether/devstack/otlp_sink.hpp"
-#include "aether/devstack/process.hpp"
+#include "aether/process/process.hpp"
 
 using aether::devstack::Errc;
 using aether::devstack::OtlpSink;
@@ -27,7 +27,7 @@ TEST_CASE("OtlpSink starts the sink and it accepts OTLP/HTTP", "[otlp]") {
 
   const pid_t pid = sink->pid();
   REQUIRE(sink->stop().has_value());
-  CHECK_FALSE(aether::devstack::pid_alive(pid));
+  CHECK_FALSE(aether::process::pid_alive(pid));
 }
 
 TEST_CASE("OtlpSink names a missing binary", "[otlp]") {

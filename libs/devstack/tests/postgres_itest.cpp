@@ -7,8 +7,8 @@
 
 #include "aether/devstack/net.hpp"
 #include "aether/devstack/postgres.hpp"
-#include "aether/devstack/process.hpp"
 #include "aether/devstack/state_dir.hpp"
+#include "aether/process/process.hpp"
 
 using aether::devstack::Errc;
 using aether::devstack::Postgres;
@@ -95,7 +95,7 @@ TEST_CASE("Postgres stop leaves no process and restart keeps port and data", "[p
   const pid_t pid = pg.pid();
   const int port = pg.port();
   REQUIRE(pg.stop().has_value());
-  CHECK_FALSE(aether::devstack::pid_alive(pid));
+  CHECK_FALSE(aether::process::pid_alive(pid));
   CHECK_FALSE(aether::devstack::tcp_port_open(port));
 
   auto restarted = pg.restart();

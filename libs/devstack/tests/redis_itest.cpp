@@ -6,8 +6,8 @@
 #include <string>
 
 #include "aether/devstack/net.hpp"
-#include "aether/devstack/process.hpp"
 #include "aether/devstack/redis.hpp"
+#include "aether/process/process.hpp"
 
 using aether::devstack::Errc;
 using aether::devstack::Redis;
@@ -63,7 +63,7 @@ TEST_CASE("Redis stop leaves no process and restart keeps the port", "[redis]") 
   const pid_t pid = redis.pid();
   const int port = redis.port();
   REQUIRE(redis.stop().has_value());
-  CHECK_FALSE(aether::devstack::pid_alive(pid));
+  CHECK_FALSE(aether::process::pid_alive(pid));
   CHECK_FALSE(aether::devstack::tcp_port_open(port));
   REQUIRE(redis.restart().has_value());
   CHECK(redis.port() == port);

@@ -239,24 +239,32 @@ Result<v1::FileGetReply> AgentVm::get_file(const v1::FileGet& get) {
   }
 }
 
-Result<void> AgentVm::shutdown() {
+Result<void> AgentVm::shutdown(std::chrono::milliseconds grace) {
   std::lock_guard lock(mutex_);
   if (auto alive = check_alive(); !alive) return std::unexpected(alive.error());
+  const auto give_up = Clock::now() + grace;
+  auto kill_after_grace = [&] {
+    dead_ = "killed after the shutdown grace of " + std::to_string(grace.count()) + " ms";
+    kill_vmm();
+    return std::unexpected(Error{Errc::kTimeout, "VM " + config_.id +
+                                                     ": the guest did not power off within the "
+                                                     "grace of " +
+                                                     std::to_string(grace.count()) +
+                                                     " ms; the VMM was killed"});
+  };
+  if (grace.count() <= 0) return kill_after_grace();
   v1::GuestFrame frame;
   frame.set_id(next_id_++);
   frame.mutable_shutdown();
-  if (auto sent = send(frame, request_deadline()); !sent) return std::unexpected(sent.error());
-  auto reply = receive(frame.id(), request_deadline());
+  const auto ack_deadline = std::min(request_deadline(), give_up);
+  if (auto sent = send(frame, ack_deadline); !sent) return std::unexpected(sent.error());
+  auto reply = receive(frame.id(), ack_deadline);
   if (!reply) return std::unexpected(reply.error());
   if (!reply->has_shutdown_reply()) return std::unexpected(fail_unexpected(*reply, "shutdown"));
-  const bool exited = wait_vmm_exit(config_.request_timeout);
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(
+      std::max(give_up - Clock::now(), Clock::duration::zero()));
+  if (!wait_vmm_exit(left)) return kill_after_grace();
   dead_ = "shut down";
-  if (!exited) {
-    kill_vmm();
-    return std::unexpected(Error{Errc::kTimeout, "VM " + config_.id +
-                                                     ": the VMM did not exit after the guest "
-                                                     "acknowledged shutdown; killed"});
-  }
   stopped_cleanly_ = true;
   return {};
 }

@@ -33,7 +33,8 @@ class AgentVm : public Vm {
                                            const OutputCallback& on_output) override;
   [[nodiscard]] Result<v1::FilePutReply> put_file(const v1::FilePut& put) override;
   [[nodiscard]] Result<v1::FileGetReply> get_file(const v1::FileGet& get) override;
-  [[nodiscard]] Result<void> shutdown() override;
+  using Vm::shutdown;
+  [[nodiscard]] Result<void> shutdown(std::chrono::milliseconds grace) override;
   void kill() override;
   [[nodiscard]] VmStatus status() override;
 

@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -13,10 +12,9 @@
 #include <spdlog/spdlog.h>
 
 #include "aether/vmm/runtime.hpp"
-#include "agent_vm.hpp"
-#include "child_process.hpp"
 #include "firecracker_api.hpp"
 #include "unix_http.hpp"
+#include "vmm_process_vm.hpp"
 
 namespace aether::vmm {
 namespace {
@@ -66,41 +64,23 @@ int vsock_connect(const std::filesystem::path& uds, unsigned port, Clock::time_p
   return -1;
 }
 
-class FirecrackerVm final : public AgentVm {
+class FirecrackerVm final : public VmmProcessVm {
  public:
-  FirecrackerVm(VmConfig config, ChildProcess child, FirecrackerPaths paths)
-      : AgentVm(std::move(config)), child_(std::move(child)), paths_(std::move(paths)) {}
-  ~FirecrackerVm() override { child_.kill(); }
-
-  [[nodiscard]] int vmm_pid() const override { return child_.pid(); }
-
-  Result<void> attach(int fd, Clock::time_point launched) {
-    if (auto ok = attach_channel(fd, launched + config_.boot_timeout, launched); !ok) {
-      kill_vmm();
-      return ok;
-    }
-    return {};
-  }
+  FirecrackerVm(VmConfig config, process::ChildProcess child, FirecrackerPaths paths)
+      : VmmProcessVm(std::move(config), std::move(child), "firecracker", paths.vmm_log,
+                     "firecracker log"),
+        paths_(std::move(paths)) {}
 
  protected:
-  void kill_vmm() override { child_.kill(); }
-  void interrupt_vmm() override { child_.signal_kill(); }
-
   bool wait_vmm_exit(std::chrono::milliseconds timeout) override {
-    if (child_.wait_for(timeout / 2)) return true;
+    if (VmmProcessVm::wait_vmm_exit(timeout / 2)) return true;
     // The guest did not reboot: ask Firecracker for a Ctrl+Alt+Del.
     (void)unix_http_request(paths_.api_socket, "PUT", "/actions",
                             R"({"action_type":"SendCtrlAltDel"})", kApiTimeout);
-    return child_.wait_for(timeout / 2);
+    return VmmProcessVm::wait_vmm_exit(timeout / 2);
   }
 
-  VmStatus vmm_status() override {
-    if (child_.exited()) {
-      const auto status = child_.wait_status().value_or(0);
-      const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-      return {clean ? VmState::kStopped : VmState::kFailed,
-              "firecracker " + child_.describe_exit()};
-    }
+  VmStatus live_status() override {
     auto info = unix_http_request(paths_.api_socket, "GET", "/", "", std::chrono::seconds(5));
     if (info && info->status == 200) {
       auto json = nlohmann::json::parse(info->body, nullptr, false);
@@ -112,13 +92,7 @@ class FirecrackerVm final : public AgentVm {
     return {VmState::kRunning, "firecracker process alive"};
   }
 
-  std::string diagnostics() override {
-    const auto log = tail_of(paths_.vmm_log, 800);
-    return log.empty() ? std::string{} : "; firecracker log tail: " + log;
-  }
-
  private:
-  ChildProcess child_;
   FirecrackerPaths paths_;
 };
 
@@ -128,19 +102,13 @@ class FirecrackerRuntime final : public Runtime {
   std::string_view name() const override { return "firecracker"; }
 
   Result<std::unique_ptr<Vm>> boot(const VmConfig& config) override {
-    if (auto ok = validate(config); !ok) return std::unexpected(ok.error());
     if (options_.guest_cid < 3) {
       return std::unexpected(
           Error{Errc::kInvalidConfig, "FirecrackerOptions.guest_cid must be >= 3"});
     }
-    auto binary = find_executable(options_.binary);
+    auto binary = prepare_boot(config, options_.binary);
     if (!binary) return std::unexpected(binary.error());
     std::error_code ec;
-    std::filesystem::create_directories(config.state_dir, ec);
-    if (ec) {
-      return std::unexpected(Error{
-          Errc::kIo, "cannot create state_dir " + config.state_dir.string() + ": " + ec.message()});
-    }
     const auto paths = firecracker_paths(config);
     if (paths.vsock_socket.string().size() >= sizeof(sockaddr_un::sun_path)) {
       return std::unexpected(Error{
@@ -152,9 +120,9 @@ class FirecrackerRuntime final : public Runtime {
 
     const auto launched = Clock::now();
     const auto deadline = launched + config.boot_timeout;
-    auto child = ChildProcess::spawn(
-        {binary->string(), "--api-sock", paths.api_socket.string(), "--id", config.id},
-        paths.vmm_log);
+    auto child =
+        spawn_vmm({binary->string(), "--api-sock", paths.api_socket.string(), "--id", config.id},
+                  paths.vmm_log);
     if (!child) return std::unexpected(child.error());
     auto vm = std::make_unique<FirecrackerVm>(config, std::move(*child), paths);
 
@@ -176,15 +144,10 @@ class FirecrackerRuntime final : public Runtime {
     while (fd < 0) {
       fd = vsock_connect(paths.vsock_socket, options_.vsock_port, deadline);
       if (fd >= 0) break;
-      if (vm->status().state != VmState::kRunning) {
-        return std::unexpected(
-            Error{Errc::kSpawn, "firecracker exited during boot: " + tail_of(paths.vmm_log, 1500)});
-      }
-      if (Clock::now() >= deadline) {
-        vm->kill();
-        return std::unexpected(Error{
-            Errc::kBootTimeout, "VM " + config.id + ": the agent did not accept on vsock port " +
-                                    std::to_string(options_.vsock_port) + " in time"});
+      if (auto booting = vm->check_booting(
+              deadline, "agent accept on vsock port " + std::to_string(options_.vsock_port));
+          !booting) {
+        return std::unexpected(booting.error());
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -201,15 +164,10 @@ class FirecrackerRuntime final : public Runtime {
     for (;;) {
       auto info = unix_http_request(paths.api_socket, "GET", "/", "", std::chrono::seconds(2));
       if (info && info->status == 200) return {};
-      if (vm.status().state != VmState::kRunning) {
-        return std::unexpected(
-            Error{Errc::kSpawn, "firecracker exited at start-up: " + tail_of(paths.vmm_log, 1500)});
-      }
-      if (Clock::now() >= deadline) {
-        vm.kill();
-        return std::unexpected(Error{
-            Errc::kBootTimeout,
-            "firecracker API socket " + paths.api_socket.string() + " did not answer in time"});
+      if (auto booting =
+              vm.check_booting(deadline, "answer on API socket " + paths.api_socket.string());
+          !booting) {
+        return std::unexpected(booting.error());
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

@@ -10,7 +10,6 @@
 #include <nlohmann/json.hpp>
 
 #include "aether/vmm/runtime.hpp"
-#include "child_process.hpp"
 #include "kvm_cheap_check.hpp"
 #include "sha256.hpp"
 

@@ -4,7 +4,6 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,29 +13,23 @@
 #include <spdlog/spdlog.h>
 
 #include "aether/vmm/runtime.hpp"
-#include "agent_vm.hpp"
-#include "child_process.hpp"
 #include "qemu_command.hpp"
 #include "qmp_client.hpp"
+#include "vmm_process_vm.hpp"
 
 namespace aether::vmm {
 namespace {
 
 using guest_proto::Clock;
 
-class QemuVm final : public AgentVm {
+class QemuVm final : public VmmProcessVm {
  public:
-  QemuVm(VmConfig config, ChildProcess child, QemuPaths paths)
-      : AgentVm(std::move(config)), child_(std::move(child)), paths_(std::move(paths)) {}
-  ~QemuVm() override { child_.kill(); }
-
-  [[nodiscard]] int vmm_pid() const override { return child_.pid(); }
+  QemuVm(VmConfig config, process::ChildProcess child, QemuPaths paths)
+      : VmmProcessVm(std::move(config), std::move(child), "qemu", paths.console_log, "console"),
+        paths_(std::move(paths)) {}
 
   Result<void> start(int fd, Clock::time_point launched) {
-    if (auto attached = attach_channel(fd, launched + config_.boot_timeout, launched); !attached) {
-      kill_vmm();
-      return attached;
-    }
+    if (auto attached = attach(fd, launched); !attached) return attached;
     if (auto qmp = qmp_.connect(paths_.qmp_socket, Clock::now() + std::chrono::seconds(5)); !qmp) {
       spdlog::warn("vmm: VM {}: no QMP ({}); status comes from the process only", config_.id,
                    qmp.error().message);
@@ -45,18 +38,7 @@ class QemuVm final : public AgentVm {
   }
 
  protected:
-  void kill_vmm() override { child_.kill(); }
-  void interrupt_vmm() override { child_.signal_kill(); }
-  bool wait_vmm_exit(std::chrono::milliseconds timeout) override {
-    return child_.wait_for(timeout);
-  }
-
-  VmStatus vmm_status() override {
-    if (child_.exited()) {
-      const auto status = child_.wait_status().value_or(0);
-      const bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-      return {clean ? VmState::kStopped : VmState::kFailed, "qemu " + child_.describe_exit()};
-    }
+  VmStatus live_status() override {
     if (qmp_.connected()) {
       auto reply = qmp_.execute("query-status", std::chrono::seconds(5));
       if (reply && reply->contains("status")) {
@@ -68,13 +50,7 @@ class QemuVm final : public AgentVm {
     return {VmState::kRunning, "qemu process alive"};
   }
 
-  std::string diagnostics() override {
-    const auto console = tail_of(paths_.console_log, 800);
-    return console.empty() ? std::string{} : "; console tail: " + console;
-  }
-
  private:
-  ChildProcess child_;
   QemuPaths paths_;
   QmpClient qmp_;
 };
@@ -87,16 +63,10 @@ class QemuRuntime final : public Runtime {
   std::string_view name() const override { return use_kvm_ ? "qemu-kvm" : "qemu-tcg"; }
 
   Result<std::unique_ptr<Vm>> boot(const VmConfig& config) override {
-    if (auto ok = validate(config); !ok) return std::unexpected(ok.error());
-    auto binary = find_executable(options_.binary);
+    auto binary = prepare_boot(config, options_.binary);
     if (!binary) return std::unexpected(binary.error());
-    std::error_code ec;
-    std::filesystem::create_directories(config.state_dir, ec);
-    if (ec) {
-      return std::unexpected(Error{
-          Errc::kIo, "cannot create state_dir " + config.state_dir.string() + ": " + ec.message()});
-    }
     const auto paths = qemu_paths(config);
+    std::error_code ec;
     std::filesystem::remove(paths.agent_socket, ec);
     std::filesystem::remove(paths.qmp_socket, ec);
     auto listener = listen_unix(paths.agent_socket);
@@ -104,14 +74,14 @@ class QemuRuntime final : public Runtime {
     const int listen_fd = *listener;
 
     const auto launched = Clock::now();
-    auto child = ChildProcess::spawn(qemu_command_line(*binary, config, options_, paths, use_kvm_),
-                                     paths.vmm_log);
+    auto child =
+        spawn_vmm(qemu_command_line(*binary, config, options_, paths, use_kvm_), paths.vmm_log);
     if (!child) {
       ::close(listen_fd);
       return std::unexpected(child.error());
     }
     auto vm = std::make_unique<QemuVm>(config, std::move(*child), paths);
-    auto fd = accept_agent(listen_fd, *vm, launched + config.boot_timeout, paths);
+    auto fd = accept_agent(listen_fd, *vm, launched + config.boot_timeout);
     ::close(listen_fd);
     if (!fd) return std::unexpected(fd.error());
     if (auto started = vm->start(*fd, launched); !started) return std::unexpected(started.error());
@@ -142,8 +112,7 @@ class QemuRuntime final : public Runtime {
   }
 
   // Waits for QEMU's chardev to connect, or for QEMU to die.
-  static Result<int> accept_agent(int listen_fd, QemuVm& vm, Clock::time_point deadline,
-                                  const QemuPaths& paths) {
+  static Result<int> accept_agent(int listen_fd, QemuVm& vm, Clock::time_point deadline) {
     for (;;) {
       pollfd pfd{listen_fd, POLLIN, 0};
       ::poll(&pfd, 1, 100);
@@ -151,13 +120,8 @@ class QemuRuntime final : public Runtime {
         const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
         if (fd >= 0) return fd;
       }
-      if (vm.status().state != VmState::kRunning) {
-        return std::unexpected(
-            Error{Errc::kSpawn, "qemu exited at start-up: " + tail_of(paths.vmm_log, 1500)});
-      }
-      if (Clock::now() >= deadline) {
-        vm.kill();
-        return std::unexpected(Error{Errc::kBootTimeout, "qemu did not connect the agent channel"});
+      if (auto booting = vm.check_booting(deadline, "agent channel connection"); !booting) {
+        return std::unexpected(booting.error());
       }
     }
   }

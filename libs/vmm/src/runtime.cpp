@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "aether/process/process.hpp"
+
 namespace aether::vmm {
 
 const char* errc_name(Errc code) {
@@ -94,27 +96,12 @@ Result<void> validate(const VmConfig& config) {
 
 Result<std::filesystem::path> find_executable(const std::string& name) {
   if (name.empty()) return std::unexpected(Error{Errc::kInvalidConfig, "VMM binary name is empty"});
-  if (name.find('/') != std::string::npos) {
-    if (::access(name.c_str(), X_OK) == 0) return std::filesystem::path(name);
+  auto found = process::find_program({name});
+  if (!found) {
     return std::unexpected(
-        Error{Errc::kMissingFile, "VMM binary '" + name + "' does not exist or is not executable"});
+        Error{Errc::kMissingFile, "VMM binary '" + name + "': " + found.error().message});
   }
-  const char* path = std::getenv("PATH");
-  std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= dirs.size()) {
-    const auto end = dirs.find(':', start);
-    const std::string dir =
-        dirs.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    if (!dir.empty()) {
-      const auto candidate = std::filesystem::path(dir) / name;
-      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return std::unexpected(
-      Error{Errc::kMissingFile, "VMM binary '" + name + "' is not on PATH (" + dirs + ")"});
+  return std::filesystem::path(*found);
 }
 
 Result<RuntimeKind> parse_runtime_kind(const std::string& value) {

@@ -122,6 +122,34 @@ TEST_CASE("a QEMU microVM boots, runs commands, moves files and shuts down") {
   CHECK(after.error().code == Errc::kVmDead);
 }
 
+TEST_CASE("shutdown with a grace period: the guest powers off, or the VMM is killed") {
+  StateRoot root;
+  auto runtime = make_qemu_runtime(QemuOptions{}, false);
+  SECTION("a grace long enough: the guest powers off by itself") {
+    auto booted = runtime->boot(guest_config(root, "grace"));
+    REQUIRE(booted);
+    auto& vm = **booted;
+    const int pid = vm.vmm_pid();
+    auto done = vm.shutdown(std::chrono::minutes(2));
+    INFO((done ? std::string("powered off") : done.error().message));
+    REQUIRE(done);
+    CHECK(vm.status().state == VmState::kStopped);
+    CHECK_FALSE(process_alive(pid));
+  }
+  SECTION("no grace: the VMM is killed at once") {
+    auto booted = runtime->boot(guest_config(root, "no-grace"));
+    REQUIRE(booted);
+    auto& vm = **booted;
+    const int pid = vm.vmm_pid();
+    auto done = vm.shutdown(std::chrono::milliseconds(0));
+    REQUIRE_FALSE(done);
+    CHECK(done.error().code == Errc::kTimeout);
+    CHECK_THAT(done.error().message, Catch::Contains("killed"));
+    CHECK(vm.status().state == VmState::kFailed);
+    CHECK_FALSE(process_alive(pid));
+  }
+}
+
 TEST_CASE("a hostile guest is killed with an error, never a hang") {
   StateRoot root;
   auto runtime = make_qemu_runtime(QemuOptions{}, false);

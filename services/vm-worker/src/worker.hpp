@@ -107,7 +107,10 @@ class Worker {
   void release_resources(HostedVm& vm);  // caller holds vm.mutex_; also detaches the network
   void release_network(HostedVm& vm);    // caller holds vm.mutex_
   // READY -> STOPPING -> STOPPED (graceful shutdown, kill when it does not).
-  void stop_vm(const std::shared_ptr<HostedVm>& vm, const std::string& reason);
+  // `grace`: how long the guest gets to power off (default: the configured
+  // stop grace); the STOPPED reason says whether it did or was killed.
+  void stop_vm(const std::shared_ptr<HostedVm>& vm, const std::string& reason,
+               std::optional<std::chrono::milliseconds> grace = std::nullopt);
   // Any state -> DELETED (through STOPPING/STOPPED when running); unregisters.
   void delete_vm(const std::shared_ptr<HostedVm>& vm, const std::string& reason);
   void fail_vm(const std::shared_ptr<HostedVm>& vm, const std::string& reason);

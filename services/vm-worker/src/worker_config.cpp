@@ -52,6 +52,13 @@ class WorkerConfigFields {
         exec_max(s.duration("AETHER_EXEC_MAX_TIMEOUT", std::chrono::minutes(10),
                             "longest exec timeout a request may ask for")
                      .range(std::chrono::seconds(1), std::chrono::hours(24))),
+        stop_grace(s.duration("AETHER_STOP_GRACE", std::chrono::seconds(30),
+                              "time a stopped VM's guest gets to power off before it is killed "
+                              "(stop with grace_seconds 0, drain, ttl, idle)")
+                       .range(std::chrono::seconds(1), std::chrono::hours(1))),
+        stop_grace_max(s.duration("AETHER_STOP_MAX_GRACE", std::chrono::minutes(5),
+                                  "longest grace_seconds a stop request may ask for")
+                           .range(std::chrono::seconds(1), std::chrono::hours(1))),
         file_max(
             s.size("AETHER_FILE_MAX_BYTES", 16 * kMiB, "largest file put/get").range(1, 64 * kMiB)),
         boot_timeout(s.duration("AETHER_BOOT_TIMEOUT", std::chrono::seconds(120),
@@ -132,6 +139,8 @@ class WorkerConfigFields {
   cfg::DurationField& max_ttl;
   cfg::DurationField& exec_default;
   cfg::DurationField& exec_max;
+  cfg::DurationField& stop_grace;
+  cfg::DurationField& stop_grace_max;
   cfg::SizeField& file_max;
   cfg::DurationField& boot_timeout;
   cfg::IntField& max_boots;
@@ -211,6 +220,11 @@ Result<WorkerConfig> build_worker_config(const WorkerConfigFields& f, std::strin
   c.limits.default_exec_timeout = f.exec_default.value();
   c.limits.max_exec_timeout = f.exec_max.value();
   c.limits.max_file_bytes = f.file_max.value();
+  c.limits.default_stop_grace = f.stop_grace.value();
+  c.limits.max_stop_grace = f.stop_grace_max.value();
+  if (c.limits.default_stop_grace > c.limits.max_stop_grace) {
+    return fail(Errc::kInvalidConfig, "AETHER_STOP_GRACE: must not exceed AETHER_STOP_MAX_GRACE");
+  }
   if (c.limits.default_exec_timeout > c.limits.max_exec_timeout) {
     return fail(Errc::kInvalidConfig,
                 "AETHER_EXEC_DEFAULT_TIMEOUT: must not exceed AETHER_EXEC_MAX_TIMEOUT");

@@ -33,6 +33,11 @@ struct VmLimits {
   milliseconds default_exec_timeout{60'000};
   milliseconds max_exec_timeout{600'000};
   std::uint64_t max_file_bytes = 16u << 20;
+  // How long a stopped VM's guest gets to power off before its VMM is killed:
+  // the default (StopVm.grace_seconds 0, drain, ttl, idle) and the most a
+  // StopVm may ask for.
+  milliseconds default_stop_grace{30'000};
+  milliseconds max_stop_grace{300'000};
 };
 
 struct WarmPoolConfig {

@@ -211,7 +211,8 @@ void Worker::release_resources(HostedVm& vm) {
   ledger_.release(vm.reserved());
 }
 
-void Worker::stop_vm(const std::shared_ptr<HostedVm>& hosted, const std::string& reason) {
+void Worker::stop_vm(const std::shared_ptr<HostedVm>& hosted, const std::string& reason,
+                     std::optional<std::chrono::milliseconds> grace) {
   std::shared_ptr<vmm::Vm> vm;
   {
     std::unique_lock lock(hosted->mutex_);
@@ -219,17 +220,26 @@ void Worker::stop_vm(const std::shared_ptr<HostedVm>& hosted, const std::string&
     transition_locked(*hosted, lock, v1::VM_STATE_STOPPING, reason);
     vm = hosted->vm;
   }
+  std::string outcome;
   if (vm) {
-    if (auto s = vm->shutdown(); !s) {
-      spdlog::warn("vm-worker: VM {}: graceful shutdown failed ({}); killed", hosted->id(),
-                   s.error().message);
+    const auto bound = grace.value_or(config_.limits.default_stop_grace);
+    const auto ms = bound.count();
+    const std::string span =
+        ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms";
+    outcome = "; the guest powered off";
+    if (auto s = vm->shutdown(bound); !s) {
+      outcome =
+          s.error().code == vmm::Errc::kTimeout
+              ? "; the guest did not power off within the grace period of " + span + ": killed"
+              : "; graceful shutdown failed (" + s.error().message + "): killed";
+      spdlog::warn("vm-worker: VM {}{}", hosted->id(), outcome);
       vm->kill();
     }
   }
   std::unique_lock lock(hosted->mutex_);
   hosted->vm.reset();
   release_resources(*hosted);
-  transition_locked(*hosted, lock, v1::VM_STATE_STOPPED, reason);
+  transition_locked(*hosted, lock, v1::VM_STATE_STOPPED, reason + outcome);
 }
 
 void Worker::fail_vm(const std::shared_ptr<HostedVm>& hosted, const std::string& reason) {

@@ -216,17 +216,27 @@ Result<void> Worker::subscribe_ops(const std::shared_ptr<HostedVm>& hosted) {
 
   if (auto r = add(bus::serve<v1::StopVm, v1::VmOpReply>(
           connection_, prefix + "stop", opts("stop"),
-          [this, vm_id](const v1::StopVm&,
+          [this, vm_id](const v1::StopVm& req,
                         const bus::RequestContext&) -> bus::Result<v1::VmOpReply> {
             auto hosted = find(vm_id);
             if (!hosted) return bus::service_error(404, "vm " + vm_id + " is not on this worker");
+            const auto max_s = config_.limits.max_stop_grace.count() / 1000;
+            if (req.grace_seconds() > max_s) {
+              return bus::service_error(
+                  400, "grace_seconds " + std::to_string(req.grace_seconds()) +
+                           " is over this worker's limit of " + std::to_string(max_s) +
+                           " (AETHER_STOP_MAX_GRACE)");
+            }
+            const auto grace = req.grace_seconds() == 0
+                                   ? config_.limits.default_stop_grace
+                                   : std::chrono::milliseconds(req.grace_seconds() * 1000LL);
             v1::VmState state;
             {
               std::lock_guard lock(hosted->mutex_);
               state = hosted->state;
             }
             if (state == v1::VM_STATE_READY) {
-              stop_vm(hosted, "stop requested");
+              stop_vm(hosted, "stop requested", grace);
             } else if (state != v1::VM_STATE_STOPPED && state != v1::VM_STATE_STOPPING) {
               return bus::service_error(409, "vm " + vm_id + " is " +
                                                  std::string(state_token(state)) +

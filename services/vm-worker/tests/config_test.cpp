@@ -98,3 +98,24 @@ TEST_CASE("config: template items must be name=dir") {
   REQUIRE(ok);
   CHECK(ok->at("default").kernel == "/y/vmlinux");
 }
+
+TEST_CASE("config: the stop grace and its maximum") {
+  cfg::Spec spec("t", "t");
+  auto fields = declare_worker_config(spec);
+  REQUIRE(spec.load(cfg::map_env({{"AETHER_WORKER_ID", "w1"},
+                                  {"AETHER_STOP_GRACE", "10s"},
+                                  {"AETHER_STOP_MAX_GRACE", "1m"}})));
+  auto c = build_worker_config(*fields, "1");
+  REQUIRE(c);
+  CHECK(c->limits.default_stop_grace == std::chrono::seconds(10));
+  CHECK(c->limits.max_stop_grace == std::chrono::minutes(1));
+
+  cfg::Spec spec2("t", "t");
+  auto f2 = declare_worker_config(spec2);
+  REQUIRE(spec2.load(cfg::map_env(
+      {{"AETHER_WORKER_ID", "w1"}, {"AETHER_STOP_GRACE", "2m"}, {"AETHER_STOP_MAX_GRACE", "1m"}})));
+  auto bad = build_worker_config(*f2, "1");
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(bad.error().message,
+             Catch::Contains("AETHER_STOP_GRACE") && Catch::Contains("AETHER_STOP_MAX_GRACE"));
+}

@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include "aether/devstack/net.hpp"
-#include "aether/devstack/process.hpp"
 #include "aether/http/metrics.hpp"
+#include "aether/process/process.hpp"
 #include "aether/vmm/runtime.hpp"
 #include "itest_support.hpp"
 #include "recovery_scan.hpp"
@@ -25,9 +25,9 @@ std::string worker_binary() {
   return std::string(dir) + "/services/vm-worker/aether-vm-worker";
 }
 
-devstack::ChildProcess spawn_worker(const std::string& id, const std::string& nats_url,
-                                    const std::filesystem::path& state_dir,
-                                    int* admin_port = nullptr) {
+process::ChildProcess spawn_worker(const std::string& id, const std::string& nats_url,
+                                   const std::filesystem::path& state_dir,
+                                   int* admin_port = nullptr) {
   auto port = devstack::free_port();
   REQUIRE(port);
   if (admin_port != nullptr) *admin_port = *port;
@@ -55,7 +55,7 @@ devstack::ChildProcess spawn_worker(const std::string& id, const std::string& na
       "AETHER_LOG_FORMAT=text",
       worker_binary(),
   };
-  auto p = devstack::ChildProcess::spawn(
+  auto p = process::ChildProcess::spawn(
       {.argv = argv, .log_file = state_dir.parent_path() / (id + ".log"), .stop_signal = SIGTERM});
   REQUIRE(p);
   return std::move(*p);
@@ -134,9 +134,10 @@ TEST_CASE(
   CHECK_THAT(metrics->body, Catch::Contains("aether_worker_vms{state=\"ready\"} 0"));
 
   // SIGTERM: A drains and exits cleanly.
-  REQUIRE(a2.stop(std::chrono::seconds(60)));
-  INFO("worker " << a2.exit_description().value_or("still running") << "; its log:\n"
-                 << devstack::log_tail(root.path / "w-crash.log", 60));
+  const bool exited_in_grace = a2.stop(std::chrono::seconds(60));
+  INFO("worker " << a2.describe_exit() << "; its log:\n"
+                 << process::log_tail(root.path / "w-crash.log", 60));
+  CHECK(exited_in_grace);
   CHECK(a2.exited_successfully());
   b.shutdown();
   CHECK(events.last("vm-x", v1::VM_STATE_STOPPED).has_value());

@@ -10,8 +10,8 @@
 #include <utility>
 
 #include "aether/devstack/otlp_sink.hpp"
-#include "aether/devstack/process.hpp"
 #include "aether/devstack/state_dir.hpp"
+#include "aether/process/process.hpp"
 #include "stack_record.hpp"
 #include "start_service.hpp"
 
@@ -46,7 +46,7 @@ class DirLock {
   int fd_ = -1;
 };
 
-bool record_runs(const ServiceRecord& r) { return pid_runs_program(r.pid, r.program); }
+bool record_runs(const ServiceRecord& r) { return process::pid_runs_program(r.pid, r.program); }
 
 int requested_port(const std::string& name, const UpOptions& o) {
   if (name == "nats") return o.nats_port;
@@ -175,14 +175,14 @@ Result<void> Stack::down(bool purge) {
   for (auto it = record->services.rbegin(); it != record->services.rend(); ++it) {
     if (it->pid == 0) continue;
     if (!record_runs(*it)) {
-      if (pid_alive(it->pid)) {
+      if (process::pid_alive(it->pid)) {
         progress_ << "aether-devstack: pid " << it->pid << " now runs something else than "
                   << it->name << "; leaving it alone\n";
       }
       continue;
     }
     progress_ << "aether-devstack: stopping " << it->name << " (pid " << it->pid << ")\n";
-    if (auto stopped = stop_pid(it->pid, it->stop_signal, kStopGrace); !stopped) {
+    if (auto stopped = process::stop_pid(it->pid, it->stop_signal, kStopGrace); !stopped) {
       failures += "\n" + it->name + ": " + stopped.error().message;
     }
   }

@@ -5,8 +5,8 @@
 #include "aether/devstack/nats_server.hpp"
 #include "aether/devstack/otlp_sink.hpp"
 #include "aether/devstack/postgres.hpp"
-#include "aether/devstack/process.hpp"
 #include "aether/devstack/redis.hpp"
+#include "aether/process/process.hpp"
 
 namespace aether::devstack::cli {
 namespace {
@@ -16,7 +16,7 @@ ServiceRecord describe(const std::string& name, Server& server, int stop_signal)
   ServiceRecord r;
   r.name = name;
   r.pid = server.pid();
-  r.program = pid_program(server.pid());
+  r.program = process::pid_program(server.pid());
   r.stop_signal = stop_signal;
   r.port = server.port();
   return r;

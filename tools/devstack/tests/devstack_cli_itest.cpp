@@ -13,8 +13,8 @@
 #include <string>
 
 #include "aether/devstack/net.hpp"
-#include "aether/devstack/process.hpp"
 #include "aether/devstack/state_dir.hpp"
+#include "aether/process/process.hpp"
 
 namespace {
 
@@ -117,7 +117,7 @@ TEST_CASE("aether-devstack up, env, status and down", "[cli]") {
       {"otlp", read_pid(dir / "otlp" / "otlp-sink.pid")}};
   for (const auto& [name, pid] : pids) {
     INFO(name);
-    CHECK(aether::devstack::pid_alive(pid));
+    CHECK(aether::process::pid_alive(pid));
   }
   CHECK(aether::devstack::tcp_port_open(port_of(vars["NATS_URL"])));
   CHECK(aether::devstack::tcp_port_open(port_of(vars["REDIS_URL"])));
@@ -148,7 +148,7 @@ TEST_CASE("aether-devstack up, env, status and down", "[cli]") {
   REQUIRE(down.exit_code == 0);
   for (const auto& [name, pid] : pids) {
     INFO(name);
-    CHECK_FALSE(aether::devstack::pid_alive(pid));
+    CHECK_FALSE(aether::process::pid_alive(pid));
   }
   CHECK_FALSE(std::filesystem::exists(dir / "stack.env"));
   auto env_after = run(dir, "env");

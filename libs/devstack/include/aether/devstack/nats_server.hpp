@@ -11,15 +11,12 @@
 // Movable, not copyable; one owner thread at a time.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <filesystem>
 #include <string>
 
 #include "aether/devstack/error.hpp"
-#include "aether/devstack/process.hpp"
-#include "aether/devstack/state_dir.hpp"
+#include "aether/devstack/server.hpp"
 
 namespace aether::devstack {
 
@@ -33,39 +30,28 @@ struct NatsServerOptions {
   std::string binary;  // empty: nats-server from PATH or /usr/sbin
 };
 
-class NatsServer {
+class NatsServer final : public Server {
  public:
   using Options = NatsServerOptions;
 
   [[nodiscard]] static Result<NatsServer> start(Options options = {});
 
-  NatsServer(NatsServer&&) noexcept = default;
-  NatsServer& operator=(NatsServer&&) noexcept = default;
-  ~NatsServer() = default;  // members stop the process, then remove the dir
-
+  // Movable (see Server); destruction stops the process, then removes a temporary dir.
   [[nodiscard]] std::string url() const;  // nats://127.0.0.1:PORT
-  [[nodiscard]] int port() const { return port_; }
   [[nodiscard]] int monitor_port() const { return monitor_port_; }
   [[nodiscard]] std::string monitor_url() const;  // http://127.0.0.1:MONPORT
-  [[nodiscard]] pid_t pid() const { return process_.pid(); }
-  [[nodiscard]] const std::filesystem::path& state_dir() const { return dir_.path(); }
-  [[nodiscard]] std::filesystem::path log_file() const;
-  [[nodiscard]] bool running() { return process_.running(); }
-
-  [[nodiscard]] Result<void> stop();
-  // Stops (if running) and starts again on the same ports and store dir.
-  [[nodiscard]] Result<void> restart();
+  // stop(), restart() (same ports and JetStream store), port(), pid(),
+  // state_dir(), log_file(), running(): see Server.
 
  private:
   NatsServer() = default;
-  [[nodiscard]] Result<void> launch_process();
+  [[nodiscard]] Result<void> launch_process() override;
+  [[nodiscard]] Result<void> pick_ports() override;
+  [[nodiscard]] bool ports_configured() const override;
 
   Options options_;
   std::string binary_;
-  int port_ = 0;
   int monitor_port_ = 0;
-  StateDir dir_;  // declared before process_: destroyed after it
-  ChildProcess process_;
 };
 
 }  // namespace aether::devstack

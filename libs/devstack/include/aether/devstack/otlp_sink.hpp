@@ -12,15 +12,12 @@
 // Movable, not copyable; one owner thread at a time.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <filesystem>
 #include <string>
 
 #include "aether/devstack/error.hpp"
-#include "aether/devstack/process.hpp"
-#include "aether/devstack/state_dir.hpp"
+#include "aether/devstack/server.hpp"
 
 namespace aether::devstack {
 
@@ -32,7 +29,7 @@ struct OtlpSinkOptions {
   std::chrono::milliseconds start_timeout{30'000};
 };
 
-class OtlpSink {
+class OtlpSink final : public Server {
  public:
   using Options = OtlpSinkOptions;
 
@@ -40,29 +37,17 @@ class OtlpSink {
   // Where start() would look for the binary, or kNotFound listing the places.
   [[nodiscard]] static Result<std::string> find_binary(const std::string& configured = {});
 
-  OtlpSink(OtlpSink&&) noexcept = default;
-  OtlpSink& operator=(OtlpSink&&) noexcept = default;
-  ~OtlpSink() = default;  // members stop the process, then remove the dir
-
-  [[nodiscard]] std::string endpoint() const;  // http://127.0.0.1:PORT
-  [[nodiscard]] int port() const { return port_; }
+  // Movable (see Server); destruction stops the process, then removes a temporary dir.
+  [[nodiscard]] std::string endpoint() const;              // http://127.0.0.1:PORT
   [[nodiscard]] std::filesystem::path spans_file() const;  // one JSON object per span
-  [[nodiscard]] pid_t pid() const { return process_.pid(); }
-  [[nodiscard]] const std::filesystem::path& state_dir() const { return dir_.path(); }
-  [[nodiscard]] std::filesystem::path log_file() const;
-  [[nodiscard]] bool running() { return process_.running(); }
-
-  [[nodiscard]] Result<void> stop();
+  // stop(), restart(), port(), pid(), state_dir(), log_file(), running(): see Server.
 
  private:
   OtlpSink() = default;
-  [[nodiscard]] Result<void> launch_process();
+  [[nodiscard]] Result<void> launch_process() override;
 
   Options options_;
   std::string binary_;
-  int port_ = 0;
-  StateDir dir_;  // declared before process_: destroyed after it
-  ChildProcess process_;
 };
 
 }  // namespace aether::devstack

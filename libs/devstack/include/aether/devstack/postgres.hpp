@@ -13,15 +13,12 @@
 // Movable, not copyable; one owner thread at a time.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <filesystem>
 #include <string>
 
 #include "aether/devstack/error.hpp"
-#include "aether/devstack/process.hpp"
-#include "aether/devstack/state_dir.hpp"
+#include "aether/devstack/server.hpp"
 
 namespace aether::devstack {
 
@@ -37,44 +34,32 @@ struct PostgresOptions {
   std::string bin_dir;  // empty: the newest /usr/lib/postgresql/<version>/bin
 };
 
-class Postgres {
+class Postgres final : public Server {
  public:
   using Options = PostgresOptions;
 
   [[nodiscard]] static Result<Postgres> start(Options options = {});
 
-  Postgres(Postgres&&) noexcept = default;
-  Postgres& operator=(Postgres&&) noexcept = default;
-  ~Postgres() = default;  // members stop the process, then remove the dir
-
+  // Movable (see Server); destruction stops the process, then removes a temporary dir.
   // postgresql://USER:PASSWORD@127.0.0.1:PORT/DATABASE (aether:aether@.../aether)
   [[nodiscard]] std::string url() const;
   // postgresql://postgres:ADMIN_PASSWORD@127.0.0.1:PORT/postgres (superuser)
   [[nodiscard]] std::string admin_url() const;
-  [[nodiscard]] int port() const { return port_; }
-  [[nodiscard]] pid_t pid() const { return process_.pid(); }
-  [[nodiscard]] const std::filesystem::path& state_dir() const { return dir_.path(); }
-  [[nodiscard]] std::filesystem::path log_file() const;
   [[nodiscard]] std::filesystem::path socket_dir() const;
-  [[nodiscard]] bool running() { return process_.running(); }
-
-  [[nodiscard]] Result<void> stop();
-  // Stops (if running) and starts again on the same port and data directory.
-  [[nodiscard]] Result<void> restart();
+  // stop(), restart(), port(), pid(), state_dir(), log_file(), running(): see Server.
 
  private:
   Postgres() = default;
   [[nodiscard]] Result<void> prepare_dirs();
   [[nodiscard]] Result<void> init_cluster();
-  [[nodiscard]] Result<void> launch_process();
+  [[nodiscard]] Result<void> launch_process() override;
   [[nodiscard]] Result<void> ensure_role_and_database();
+  [[nodiscard]] Result<void> prepare() override;
+  [[nodiscard]] Result<void> after_launch() override { return ensure_role_and_database(); }
   [[nodiscard]] std::string socket_conninfo() const;
 
   Options options_;
   std::filesystem::path bin_dir_;
-  int port_ = 0;
-  StateDir dir_;  // declared before process_: destroyed after it
-  ChildProcess process_;
 };
 
 }  // namespace aether::devstack

@@ -8,15 +8,12 @@
 // Movable, not copyable; one owner thread at a time.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <filesystem>
 #include <string>
 
 #include "aether/devstack/error.hpp"
-#include "aether/devstack/process.hpp"
-#include "aether/devstack/state_dir.hpp"
+#include "aether/devstack/server.hpp"
 
 namespace aether::devstack {
 
@@ -28,36 +25,22 @@ struct RedisOptions {
   std::string binary;  // empty: redis-server from PATH or /usr/bin
 };
 
-class Redis {
+class Redis final : public Server {
  public:
   using Options = RedisOptions;
 
   [[nodiscard]] static Result<Redis> start(Options options = {});
 
-  Redis(Redis&&) noexcept = default;
-  Redis& operator=(Redis&&) noexcept = default;
-  ~Redis() = default;  // members stop the process, then remove the dir
-
+  // Movable (see Server); destruction stops the process, then removes a temporary dir.
   [[nodiscard]] std::string url() const;  // redis://127.0.0.1:PORT
-  [[nodiscard]] int port() const { return port_; }
-  [[nodiscard]] pid_t pid() const { return process_.pid(); }
-  [[nodiscard]] const std::filesystem::path& state_dir() const { return dir_.path(); }
-  [[nodiscard]] std::filesystem::path log_file() const;
-  [[nodiscard]] bool running() { return process_.running(); }
-
-  [[nodiscard]] Result<void> stop();
-  // Stops (if running) and starts again on the same port (empty: no persistence).
-  [[nodiscard]] Result<void> restart();
+  // stop(), restart(), port(), pid(), state_dir(), log_file(), running(): see Server.
 
  private:
   Redis() = default;
-  [[nodiscard]] Result<void> launch_process();
+  [[nodiscard]] Result<void> launch_process() override;
 
   Options options_;
   std::string binary_;
-  int port_ = 0;
-  StateDir dir_;  // declared before process_: destroyed after it
-  ChildProcess process_;
 };
 
 }  // namespace aether::devstack

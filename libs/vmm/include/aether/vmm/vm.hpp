@@ -47,6 +47,9 @@ struct VmStatus {
   std::string detail;  // e.g. QMP "running", or why it failed
 };
 
+// How long Vm::shutdown() without an argument lets the guest power off.
+inline constexpr std::chrono::milliseconds kDefaultShutdownGrace{30'000};
+
 // Called for each output chunk as it arrives; return false to kill the command.
 using OutputCallback = std::function<bool(const v1::ExecOutputChunk&)>;
 
@@ -74,9 +77,13 @@ class Vm {
   // is checked against what was sent.
   [[nodiscard]] virtual Result<v1::FilePutReply> put_file(const v1::FilePut& put) = 0;
   [[nodiscard]] virtual Result<v1::FileGetReply> get_file(const v1::FileGet& get) = 0;
-  // Asks the agent to power off and waits for the VMM to exit; kills it when
-  // it does not within request_timeout.
-  [[nodiscard]] virtual Result<void> shutdown() = 0;
+  // Asks the agent to power off and waits for the VMM to exit, for at most
+  // `grace` from the call (the acknowledgement also within request_timeout).
+  // When the guest has not powered off by then the VMM is killed and the call
+  // fails with kTimeout; grace 0 kills at once. Success means the guest
+  // powered off by itself.
+  [[nodiscard]] virtual Result<void> shutdown(std::chrono::milliseconds grace) = 0;
+  [[nodiscard]] Result<void> shutdown() { return shutdown(kDefaultShutdownGrace); }
   virtual void kill() = 0;
   [[nodiscard]] virtual VmStatus status() = 0;
   // Host process id of the VMM (for RSS measurements); -1 when gone.

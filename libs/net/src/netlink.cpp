@@ -127,18 +127,24 @@ Result<LinkInfo> Netlink::ensure_bridge(const std::string& name) {
   return **found;
 }
 
-Result<void> Netlink::set_up(const std::string& name) {
+Result<void> Netlink::change_link(const std::string& name, const std::string& what,
+                                  const std::function<void(rtnl_link*)>& set) {
   rtnl_link* raw = nullptr;
   if (int err = rtnl_link_get_kernel(sock_, 0, name.c_str(), &raw); err < 0) {
     return nl_fail("looking up '" + name + "'", err);
   }
   LinkPtr orig(raw);
   LinkPtr change(rtnl_link_alloc());
-  rtnl_link_set_flags(change.get(), IFF_UP);
+  set(change.get());
   if (int err = rtnl_link_change(sock_, orig.get(), change.get(), 0); err < 0) {
-    return nl_fail("bringing '" + name + "' up", err);
+    return nl_fail(what, err);
   }
   return {};
+}
+
+Result<void> Netlink::set_up(const std::string& name) {
+  return change_link(name, "bringing '" + name + "' up",
+                     [](rtnl_link* l) { rtnl_link_set_flags(l, IFF_UP); });
 }
 
 Result<void> Netlink::add_address(const std::string& name, const std::string& address,
@@ -182,17 +188,8 @@ Result<void> Netlink::create_tap(const std::string& name, std::optional<unsigned
 }
 
 Result<void> Netlink::enslave(const std::string& name, int bridge_index) {
-  rtnl_link* raw = nullptr;
-  if (int err = rtnl_link_get_kernel(sock_, 0, name.c_str(), &raw); err < 0) {
-    return nl_fail("looking up '" + name + "'", err);
-  }
-  LinkPtr orig(raw);
-  LinkPtr change(rtnl_link_alloc());
-  rtnl_link_set_master(change.get(), bridge_index);
-  if (int err = rtnl_link_change(sock_, orig.get(), change.get(), 0); err < 0) {
-    return nl_fail("enslaving '" + name + "' to the bridge", err);
-  }
-  return {};
+  return change_link(name, "enslaving '" + name + "' to the bridge",
+                     [bridge_index](rtnl_link* l) { rtnl_link_set_master(l, bridge_index); });
 }
 
 Result<void> Netlink::isolate_port(const LinkInfo& port) {

@@ -4,6 +4,7 @@
 // Not thread-safe: HostNetwork serialises its use.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "aether/net/errors.hpp"
 
 struct nl_sock;
+struct rtnl_link;
 
 namespace aether::net {
 
@@ -51,6 +53,10 @@ class Netlink {
 
  private:
   explicit Netlink(nl_sock* sock) : sock_(sock) {}
+  // Looks the link up, lets `set` fill a change request, applies it; `what`
+  // names the step in the error.
+  [[nodiscard]] Result<void> change_link(const std::string& name, const std::string& what,
+                                         const std::function<void(rtnl_link*)>& set);
   nl_sock* sock_;
 };
 

@@ -85,7 +85,12 @@ class Worker {
  private:
   // --- create path (worker_create.cpp)
   void consume_loop(std::stop_token stop);
+  // How many creates to fetch now (0 or 1). With no room it waits up to
+  // 250 ms for room_changed()/boot_finished() before answering.
   int room();
+  int room_now();
+  void room_changed();   // resources released: wakes a waiting room()
+  void boot_finished();  // --boots_in_flight_, and wakes room() and shutdown()
   void handle_create(bus::JsMessage& message);
   void boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<HostedVm> hosted,
                std::optional<trace::SpanContext> parent, Clock::time_point fetched);
@@ -159,7 +164,8 @@ class Worker {
 
   mutable std::mutex boots_mutex_;
   std::condition_variable boots_changed_;
-  int boots_in_flight_ = 0;  // guarded by boots_mutex_
+  int boots_in_flight_ = 0;       // guarded by boots_mutex_
+  std::uint64_t room_epoch_ = 0;  // bumped when room may have freed; guarded by boots_mutex_
   struct BootThread {
     std::shared_ptr<std::atomic<bool>> done;
     std::jthread thread;

@@ -45,6 +45,40 @@ void Worker::consume_loop(std::stop_token stop) {
 }
 
 int Worker::room() {
+  std::uint64_t seen = 0;
+  {
+    std::lock_guard lock(boots_mutex_);
+    seen = room_epoch_;
+  }
+  if (const int n = room_now(); n > 0) return n;
+  // No room: wait (bounded) for a boot to end or a VM to go, so a create
+  // waiting in the queue is fetched the moment room frees, not a poll later.
+  {
+    std::unique_lock lock(boots_mutex_);
+    boots_changed_.wait_for(lock, std::chrono::milliseconds(250),
+                            [&] { return room_epoch_ != seen; });
+  }
+  return room_now();
+}
+
+void Worker::room_changed() {
+  {
+    std::lock_guard lock(boots_mutex_);
+    ++room_epoch_;
+  }
+  boots_changed_.notify_all();
+}
+
+void Worker::boot_finished() {
+  {
+    std::lock_guard lock(boots_mutex_);
+    --boots_in_flight_;
+    ++room_epoch_;
+  }
+  boots_changed_.notify_all();
+}
+
+int Worker::room_now() {
   if (draining_ || !health_.may_boot()) return 0;
   {
     std::lock_guard lock(boots_mutex_);
@@ -316,9 +350,7 @@ void Worker::boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<Ho
     // Crash-like stop (tests): no events, no ack; the command is redelivered.
     health_.boot_ended();
     if (booted) (*booted)->kill();
-    std::lock_guard lock(boots_mutex_);
-    --boots_in_flight_;
-    boots_changed_.notify_all();
+    boot_finished();
     return;
   }
   if (booted) {
@@ -358,9 +390,7 @@ void Worker::boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<Ho
     } else {
       keeper = {};
       requeue(*message, hosted, booted.error().message);
-      std::lock_guard lock(boots_mutex_);
-      --boots_in_flight_;
-      boots_changed_.notify_all();
+      boot_finished();
       return;
     }
   } else {
@@ -374,9 +404,7 @@ void Worker::boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<Ho
   // before the command goes, so a redelivery elsewhere would see it.
   (void)events_->flush(std::chrono::seconds(10));
   settle(message->ack(), "ack of create " + hosted->id());
-  std::lock_guard lock(boots_mutex_);
-  --boots_in_flight_;
-  boots_changed_.notify_all();
+  boot_finished();
 }
 
 void Worker::requeue(bus::JsMessage& message, const std::shared_ptr<HostedVm>& hosted,

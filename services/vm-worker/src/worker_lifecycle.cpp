@@ -209,6 +209,7 @@ void Worker::release_resources(HostedVm& vm) {
   if (vm.resources_released) return;
   vm.resources_released = true;
   ledger_.release(vm.reserved());
+  room_changed();
 }
 
 void Worker::stop_vm(const std::shared_ptr<HostedVm>& hosted, const std::string& reason,

@@ -115,11 +115,7 @@ void Worker::pool_loop(std::stop_token stop) {
         release_resources(*hosted);
         std::filesystem::remove_all(hosted->dir(), ec);
       }
-      {
-        std::lock_guard lock(boots_mutex_);
-        --boots_in_flight_;
-        boots_changed_.notify_all();
-      }
+      boot_finished();
       if (booted) continue;  // refill at once while the pool is short
     }
     std::unique_lock lock(m);

@@ -203,6 +203,18 @@ Result<std::map<std::string, GuestTemplate>> parse_templates(
   return out;
 }
 
+namespace {
+
+// A default that must sit under its maximum (exec timeout, stop grace, retry).
+Result<void> not_above(const cfg::DurationField& value, const cfg::DurationField& limit) {
+  if (value.value() > limit.value()) {
+    return fail(Errc::kInvalidConfig, value.name() + ": must not exceed " + limit.name());
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<WorkerConfig> build_worker_config(const WorkerConfigFields& f, std::string version) {
   WorkerConfig c;
   c.nats_url = f.nats_url.value();
@@ -222,13 +234,8 @@ Result<WorkerConfig> build_worker_config(const WorkerConfigFields& f, std::strin
   c.limits.max_file_bytes = f.file_max.value();
   c.limits.default_stop_grace = f.stop_grace.value();
   c.limits.max_stop_grace = f.stop_grace_max.value();
-  if (c.limits.default_stop_grace > c.limits.max_stop_grace) {
-    return fail(Errc::kInvalidConfig, "AETHER_STOP_GRACE: must not exceed AETHER_STOP_MAX_GRACE");
-  }
-  if (c.limits.default_exec_timeout > c.limits.max_exec_timeout) {
-    return fail(Errc::kInvalidConfig,
-                "AETHER_EXEC_DEFAULT_TIMEOUT: must not exceed AETHER_EXEC_MAX_TIMEOUT");
-  }
+  if (auto r = not_above(f.stop_grace, f.stop_grace_max); !r) return std::unexpected(r.error());
+  if (auto r = not_above(f.exec_default, f.exec_max); !r) return std::unexpected(r.error());
   c.boot_timeout = f.boot_timeout.value();
   c.max_concurrent_boots = static_cast<std::uint32_t>(f.max_boots.value());
   c.in_progress_interval = f.in_progress.value();
@@ -237,10 +244,8 @@ Result<WorkerConfig> build_worker_config(const WorkerConfigFields& f, std::strin
   c.busy_retry_delay = f.busy_retry.value();
   c.runtime_retry_after = f.runtime_retry.value();
   c.runtime_retry_max = f.runtime_retry_max.value();
-  if (c.runtime_retry_after > c.runtime_retry_max) {
-    return fail(Errc::kInvalidConfig,
-                "AETHER_RUNTIME_RETRY_AFTER: must not exceed AETHER_RUNTIME_RETRY_MAX");
-  }
+  if (auto r = not_above(f.runtime_retry, f.runtime_retry_max); !r)
+    return std::unexpected(r.error());
   c.warm_pool = {static_cast<std::uint32_t>(f.pool_size.value()), f.pool_template.value(),
                  static_cast<std::uint32_t>(f.pool_vcpus.value()), f.pool_memory.value() / kMiB};
   if (c.warm_pool.size > 0 && !c.templates.contains(c.warm_pool.template_name)) {

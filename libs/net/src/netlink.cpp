@@ -66,6 +66,18 @@ Result<NlAddrPtr> mac_addr(const std::string& mac) {
   return NlAddrPtr(addr);
 }
 
+// The bridge's IPv4 neighbour entry for `ip`: what pin_guest adds (with the
+// MAC) and unpin_guest deletes.
+Result<NeighPtr> bridge_neighbour(int bridge_index, const std::string& ip) {
+  auto dst = ipv4_addr(ip, 32);
+  if (!dst) return std::unexpected(dst.error());
+  NeighPtr neigh(rtnl_neigh_alloc());
+  rtnl_neigh_set_family(neigh.get(), AF_INET);
+  rtnl_neigh_set_ifindex(neigh.get(), bridge_index);
+  rtnl_neigh_set_dst(neigh.get(), dst->get());  // takes its own reference
+  return neigh;
+}
+
 }  // namespace
 
 Result<Netlink> Netlink::open() {
@@ -228,28 +240,20 @@ Result<void> Netlink::pin_guest(const LinkInfo& port, int bridge_index, const st
   if (int err = rtnl_neigh_add(sock_, fdb.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0) {
     return nl_fail("static FDB entry " + mac + " on '" + port.name + "'", err);
   }
-  auto dst = ipv4_addr(ip, 32);
-  if (!dst) return std::unexpected(dst.error());
-  NeighPtr neigh(rtnl_neigh_alloc());
-  rtnl_neigh_set_family(neigh.get(), AF_INET);
-  rtnl_neigh_set_ifindex(neigh.get(), bridge_index);
-  rtnl_neigh_set_dst(neigh.get(), dst->get());
-  rtnl_neigh_set_lladdr(neigh.get(), ll->get());
-  rtnl_neigh_set_state(neigh.get(), NUD_PERMANENT);
-  if (int err = rtnl_neigh_add(sock_, neigh.get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0) {
+  auto neigh = bridge_neighbour(bridge_index, ip);
+  if (!neigh) return std::unexpected(neigh.error());
+  rtnl_neigh_set_lladdr(neigh->get(), ll->get());
+  rtnl_neigh_set_state(neigh->get(), NUD_PERMANENT);
+  if (int err = rtnl_neigh_add(sock_, neigh->get(), NLM_F_CREATE | NLM_F_REPLACE); err < 0) {
     return nl_fail("permanent neighbour " + ip + " -> " + mac, err);
   }
   return {};
 }
 
 Result<void> Netlink::unpin_guest(int bridge_index, const std::string& ip) {
-  auto dst = ipv4_addr(ip, 32);
-  if (!dst) return std::unexpected(dst.error());
-  NeighPtr neigh(rtnl_neigh_alloc());
-  rtnl_neigh_set_family(neigh.get(), AF_INET);
-  rtnl_neigh_set_ifindex(neigh.get(), bridge_index);
-  rtnl_neigh_set_dst(neigh.get(), dst->get());
-  if (int err = rtnl_neigh_delete(sock_, neigh.get(), 0);
+  auto neigh = bridge_neighbour(bridge_index, ip);
+  if (!neigh) return std::unexpected(neigh.error());
+  if (int err = rtnl_neigh_delete(sock_, neigh->get(), 0);
       err < 0 && err != -NLE_OBJ_NOTFOUND && err != -NLE_NODEV) {
     return nl_fail("deleting neighbour " + ip, err);
   }

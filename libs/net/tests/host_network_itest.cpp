@@ -5,10 +5,10 @@
 
 #include <catch2/catch.hpp>
 
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 
+#include "aether/devstack/shell.hpp"
 #include "aether/net/host_network.hpp"
 
 using namespace aether::net;
@@ -25,13 +25,7 @@ NetworkConfig test_config() {
 }
 
 std::string command_output(const std::string& command) {
-  std::string out;
-  if (FILE* p = ::popen(command.c_str(), "r")) {
-    char buf[4096];
-    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    ::pclose(p);
-  }
-  return out;
+  return aether::devstack::run_command(command).output;
 }
 
 bool link_exists(const std::string& name) { return ::if_nametoindex(name.c_str()) != 0; }
@@ -43,9 +37,18 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-// Tears the network down even when a REQUIRE fails half-way.
+// Sets the network up (the test stops if that fails) and tears it down even
+// when a REQUIRE fails half-way.
 struct Guard {
   std::unique_ptr<HostNetwork> net;
+  explicit Guard(const NetworkConfig& config) {
+    auto setup = HostNetwork::setup(config);
+    INFO((setup ? "" : setup.error().message));
+    REQUIRE(setup);
+    net = std::move(*setup);
+  }
+  Guard(const Guard&) = delete;
+  Guard& operator=(const Guard&) = delete;
   ~Guard() {
     if (net) (void)net->teardown();
   }
@@ -56,10 +59,7 @@ struct Guard {
 TEST_CASE("host network: attach and detach a VM") {
   REQUIRE(::geteuid() == 0);
   const auto config = test_config();
-  auto setup = HostNetwork::setup(config);
-  INFO((setup ? "" : setup.error().message));
-  REQUIRE(setup);
-  Guard g{std::move(*setup)};
+  Guard g(config);
   auto& net = *g.net;
   CHECK(link_exists(config.bridge));
   CHECK(read_file("/proc/sys/net/ipv4/ip_forward") == "1\n");
@@ -116,10 +116,7 @@ TEST_CASE("host network: addresses are allocated lowest-free and reused") {
   auto config = test_config();
   config.subnet = "10.251." + std::to_string(::getpid() % 256) + ".0/29";  // 5 guests
   config.tap_owner = 65534;                                                // the VMM's user
-  auto setup = HostNetwork::setup(config);
-  INFO((setup ? "" : setup.error().message));
-  REQUIRE(setup);
-  Guard g{std::move(*setup)};
+  Guard g(config);
   auto& net = *g.net;
   std::vector<std::string> addresses;
   for (int i = 0; i < 5; ++i) {
@@ -146,10 +143,7 @@ TEST_CASE("host network: addresses are allocated lowest-free and reused") {
 TEST_CASE("host network: hostile egress entries are refused and leave nothing behind") {
   REQUIRE(::geteuid() == 0);
   const auto config = test_config();
-  auto setup = HostNetwork::setup(config);
-  INFO((setup ? "" : setup.error().message));
-  REQUIRE(setup);
-  Guard g{std::move(*setup)};
+  Guard g(config);
   auto& net = *g.net;
   for (const std::vector<std::string>& bad :
        {std::vector<std::string>{"1.1.1.1", "example.com:443"},
@@ -195,10 +189,7 @@ TEST_CASE("host network: a new run removes the TAPs and rules an old one left") 
     // Dropped without teardown, as a crash would leave it.
   }
   REQUIRE(link_exists(left_tap));
-  auto second = HostNetwork::setup(config);
-  INFO((second ? "" : second.error().message));
-  REQUIRE(second);
-  Guard g{std::move(*second)};
+  Guard g(config);  // the next run
   auto listed = g.net->list_table();
   REQUIRE(listed);
   CHECK_THAT(*listed, !Catch::Contains(left_tap));  // setup replaced the table

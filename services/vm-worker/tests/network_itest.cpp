@@ -13,9 +13,9 @@
 
 #include <atomic>
 #include <catch2/catch.hpp>
-#include <cstdio>
 #include <cstring>
 
+#include "aether/devstack/shell.hpp"
 #include "aether/net/host_network.hpp"
 #include "aether/v1/exec.pb.h"
 #include "aether/vmm/runtime.hpp"
@@ -38,13 +38,7 @@ int sh(const std::string& command) {
 }
 
 std::string command_output(const std::string& command) {
-  std::string out;
-  if (FILE* p = ::popen(command.c_str(), "r")) {
-    char buf[4096];
-    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    ::pclose(p);
-  }
-  return out;
+  return aether::devstack::run_command(command).output;
 }
 
 // Accepts connections on address:port and answers each with `token`, until
@@ -164,6 +158,20 @@ std::string guest_fetch(bus::Connection& c, const std::string& vm, const std::st
       .stdout();
 }
 
+// A worker config with networking on, its bridge, table and subnet named
+// after the test process (`tag` keeps two tests' networks apart).
+WorkerConfig networked_config(const std::string& worker_id, const std::string& nats_url,
+                              const std::filesystem::path& state_dir, char tag, int subnet_octet) {
+  const auto pid = std::to_string(::getpid());
+  auto config = worker_config(worker_id, nats_url, state_dir);
+  config.network_enabled = true;
+  config.network.bridge = std::string("aet") + tag + pid;
+  config.network.table = std::string("aether_") + tag + pid;
+  config.network.subnet =
+      "10." + std::to_string(subnet_octet) + "." + std::to_string(::getpid() % 256) + ".0/24";
+  return config;
+}
+
 }  // namespace
 
 TEST_CASE("network: a VM reaches only what its egress rules allow") {
@@ -175,12 +183,7 @@ TEST_CASE("network: a VM reaches only what its egress rules allow") {
   auto bus = Bus::start();
   EventRecorder events(bus.connection);
   TempDir state;
-  const auto pid = std::to_string(::getpid());
-  auto config = worker_config("w-net", bus.server.url(), state.path);
-  config.network_enabled = true;
-  config.network.bridge = "aetw" + pid;
-  config.network.table = "aether_w" + pid;
-  config.network.subnet = "10.252." + std::to_string(::getpid() % 256) + ".0/24";
+  auto config = networked_config("w-net", bus.server.url(), state.path, 'w', 252);
   // As in production: QEMU drops to nobody, who owns the TAPs.
   config.network.tap_owner = 65534;
   http::Registry registry;
@@ -305,12 +308,7 @@ TEST_CASE("network: a restarted worker removes the TAPs and rules a crash left")
   auto bus = Bus::start();
   EventRecorder events(bus.connection);
   TempDir state;
-  const auto pid = std::to_string(::getpid());
-  auto config = worker_config("w-netcrash", bus.server.url(), state.path);
-  config.network_enabled = true;
-  config.network.bridge = "aetc" + pid;
-  config.network.table = "aether_c" + pid;
-  config.network.subnet = "10.253." + std::to_string(::getpid() % 256) + ".0/24";
+  auto config = networked_config("w-netcrash", bus.server.url(), state.path, 'c', 253);
   const auto tap = net::tap_name(config.network.bridge, "vm-crash");
   {
     http::Registry registry;

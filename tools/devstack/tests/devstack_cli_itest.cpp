@@ -3,7 +3,6 @@
 
 #include <sys/wait.h>
 #include <catch2/catch.hpp>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +12,7 @@
 #include <string>
 
 #include "aether/devstack/net.hpp"
+#include "aether/devstack/shell.hpp"
 #include "aether/devstack/state_dir.hpp"
 #include "aether/process/process.hpp"
 
@@ -36,13 +36,8 @@ Run run(const std::filesystem::path& dir, const std::string& args) {
   const auto err_file = dir / "cli-stderr.txt";
   const std::string cmd = "'" + binary() + "' " + args + " --state-dir '" + dir.string() + "' 2>'" +
                           err_file.string() + "'";
-  Run result;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  char buf[4096];
-  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) result.out.append(buf, n);
-  int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  auto ran = aether::devstack::run_command(cmd);
+  Run result{ran.exit_code, std::move(ran.output), {}};
   std::ifstream err(err_file);
   std::stringstream text;
   text << err.rdbuf();

@@ -122,39 +122,59 @@ void EventPublisher::loop(std::stop_token stop) {
   }
 }
 
+namespace {
+
+// The last message on `subject` (wildcards allowed) in AETHER_EVENTS, decoded.
+// nullopt when there is none; `unreadable` set when there is one that does
+// not decode (logged).
+bus::Result<std::optional<LastEvent>> read_last(bus::Connection& connection,
+                                                const std::string& subject, bool& unreadable) {
+  const std::string stream(bus::kEventsStream);
+  natsMsg* raw = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  const natsStatus s =
+      js_GetLastMsg(&raw, connection.jetstream(), stream.c_str(), subject.c_str(), nullptr, &jerr);
+  bus::MsgPtr msg(raw);
+  if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) return std::nullopt;
+  if (s != NATS_OK) {
+    return bus::fail(bus::Errc::kJetStream,
+                     "reading " + subject + " from " + stream + ": " + natsStatus_GetText(s));
+  }
+  LastEvent last;
+  last.sequence = natsMsg_GetSequence(msg.get());
+  const char* ct = nullptr;
+  bool json = natsMsgHeader_Get(msg.get(), "Content-Type", &ct) == NATS_OK && ct != nullptr &&
+              std::string_view(ct).starts_with("application/json");
+  std::string_view data(natsMsg_GetData(msg.get()),
+                        static_cast<std::size_t>(natsMsg_GetDataLength(msg.get())));
+  if (auto d = bus::decode(data, json ? bus::ContentType::kJson : bus::ContentType::kProtobuf,
+                           last.event);
+      !d) {
+    spdlog::warn("vm-worker: unreadable event on {}: {}", subject, d.error().message);
+    unreadable = true;
+    return std::nullopt;
+  }
+  return last;
+}
+
+}  // namespace
+
 bus::Result<std::optional<LastEvent>> latest_event(bus::Connection& connection,
                                                    const std::string& vm_id) {
-  std::optional<LastEvent> best;
+  // One read on the hot path (every create): the newest message on any of
+  // the VM's state subjects.
+  bool unreadable = false;
+  auto newest = read_last(connection, "aether.evt.vm." + vm_id + ".*", unreadable);
+  if (!newest || !unreadable) return newest;
+  // The newest does not decode: the newest readable one, state by state.
   static constexpr v1::VmState kStates[] = {
       v1::VM_STATE_PENDING,  v1::VM_STATE_SCHEDULED, v1::VM_STATE_BOOTING, v1::VM_STATE_READY,
       v1::VM_STATE_STOPPING, v1::VM_STATE_STOPPED,   v1::VM_STATE_DELETED, v1::VM_STATE_FAILED};
-  const std::string stream(bus::kEventsStream);
+  std::optional<LastEvent> best;
   for (auto state : kStates) {
-    natsMsg* raw = nullptr;
-    jsErrCode jerr = static_cast<jsErrCode>(0);
-    const auto subject = vm_event_subject(vm_id, state);
-    const natsStatus s = js_GetLastMsg(&raw, connection.jetstream(), stream.c_str(),
-                                       subject.c_str(), nullptr, &jerr);
-    bus::MsgPtr msg(raw);
-    if (s == NATS_NOT_FOUND || jerr == JSNoMessageFoundErr) continue;
-    if (s != NATS_OK) {
-      return bus::fail(bus::Errc::kJetStream,
-                       "reading " + subject + " from " + stream + ": " + natsStatus_GetText(s));
-    }
-    LastEvent last;
-    last.sequence = natsMsg_GetSequence(msg.get());
-    const char* ct = nullptr;
-    bool json = natsMsgHeader_Get(msg.get(), "Content-Type", &ct) == NATS_OK && ct != nullptr &&
-                std::string_view(ct).starts_with("application/json");
-    std::string_view data(natsMsg_GetData(msg.get()),
-                          static_cast<std::size_t>(natsMsg_GetDataLength(msg.get())));
-    if (auto d = bus::decode(data, json ? bus::ContentType::kJson : bus::ContentType::kProtobuf,
-                             last.event);
-        !d) {
-      spdlog::warn("vm-worker: unreadable event on {}: {}", subject, d.error().message);
-      continue;
-    }
-    if (!best || last.sequence > best->sequence) best = std::move(last);
+    auto last = read_last(connection, vm_event_subject(vm_id, state), unreadable);
+    if (!last) return last;
+    if (*last && (!best || (*last)->sequence > best->sequence)) best = std::move(*last);
   }
   return best;
 }

@@ -6,9 +6,9 @@
 // Nats-Msg-Id across retries, so a retry is never a second event). flush()
 // waits until everything queued so far is stored.
 //
-// VmHistory reads, for one VM, the last event of each state from stream
-// AETHER_EVENTS and returns the newest: how a worker recognises a create it
-// (or another worker) already handled.
+// latest_event() reads, for one VM, its newest event from stream
+// AETHER_EVENTS: how a worker recognises a create it (or another worker)
+// already handled.
 //
 // Threads: publish()/flush() from any thread; the queue is drained by the
 // publisher's own thread. latest_event() is a blocking call, any thread.
@@ -69,7 +69,9 @@ struct LastEvent {
   std::uint64_t sequence = 0;
 };
 
-// The newest event stored for `vm_id` (any state), nullopt when none.
+// The newest event stored for `vm_id` (any state), nullopt when none. One
+// JetStream read of aether.evt.vm.<id>.*; only when that event does not
+// decode, one read per state subject for the newest readable one.
 [[nodiscard]] bus::Result<std::optional<LastEvent>> latest_event(bus::Connection& connection,
                                                                  const std::string& vm_id);
 

@@ -346,3 +346,41 @@ TEST_CASE("worker: drain with a deadline and no stop_vms lets VMs run until it, 
   CHECK_THAT(stopped.reason(), Catch::Contains("drained"));
   w.shutdown();
 }
+
+TEST_CASE("history: the newest event wins, and an unreadable newest one falls back") {
+  auto bus = Bus::start();
+  auto publish = [&](v1::VmState state) {
+    v1::VmEvent e;
+    e.set_vm_id("vm-h");
+    e.set_state(state);
+    e.set_worker_id("w-h");
+    auto ack = bus.connection.js_publish(vm_event_subject("vm-h", state), e);
+    INFO((ack ? "" : ack.error().message));
+    REQUIRE(ack);
+  };
+  auto none = latest_event(bus.connection, "vm-h");
+  REQUIRE(none);
+  CHECK_FALSE(none->has_value());
+
+  publish(v1::VM_STATE_BOOTING);
+  publish(v1::VM_STATE_READY);
+  publish(v1::VM_STATE_BOOTING);  // older subjects may hold newer events: order is by sequence
+  auto newest = latest_event(bus.connection, "vm-h");
+  REQUIRE(newest);
+  REQUIRE(newest->has_value());
+  CHECK((*newest)->event.state() == v1::VM_STATE_BOOTING);
+
+  // Garbage as the newest event: the newest readable one is used.
+  natsMsg* raw = nullptr;
+  REQUIRE(natsMsg_Create(&raw, vm_event_subject("vm-h", v1::VM_STATE_STOPPING).c_str(), nullptr,
+                         "\x0a\xff", 2) == NATS_OK);
+  jsPubAck* pa = nullptr;
+  REQUIRE(js_PublishMsg(&pa, bus.connection.jetstream(), raw, nullptr, nullptr) == NATS_OK);
+  jsPubAck_Destroy(pa);
+  natsMsg_Destroy(raw);
+  auto fallback = latest_event(bus.connection, "vm-h");
+  REQUIRE(fallback);
+  REQUIRE(fallback->has_value());
+  CHECK((*fallback)->event.state() == v1::VM_STATE_BOOTING);
+  CHECK((*fallback)->sequence == (*newest)->sequence);
+}

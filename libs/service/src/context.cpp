@@ -1,5 +1,7 @@
 #include "aether/service/context.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "aether/service/readiness.hpp"
 #include "stop_signal.hpp"
 #include "urls.hpp"
@@ -37,13 +39,30 @@ Result<bus::Connection> Context::connect_nats() {
 
 Result<bus::Connection> Context::connect_nats(bus::ConnectOptions options) {
   if (options.name.empty()) options.name = info_.name;
-  auto connection = bus::Connection::connect(options);
-  if (!connection) {
-    return failure("NATS " + masked_urls(options.url) + ": " + connection.error().message);
+  const std::string shown = masked_urls(options.url);
+  // cnats' own RetryOnFailedConnect blocks in connect until a server answers, deaf to
+  // SIGTERM; this loop waits the same way but ends when the service is told to stop.
+  const bool wait_for_server = options.retry_on_failed_connect;
+  options.retry_on_failed_connect = false;
+  for (int attempt = 1;; ++attempt) {
+    auto connection = bus::Connection::connect(options);
+    if (connection) {
+      add_readiness_check("nats", nats_connected(*connection, options.url));
+      keep(std::make_shared<bus::Connection>(*connection));
+      return std::move(*connection);
+    }
+    const auto& e = connection.error();
+    const bool retryable = e.code == bus::Errc::kNotConnected || e.code == bus::Errc::kTimeout;
+    if (!wait_for_server || !retryable) return failure("NATS " + shown + ": " + e.message);
+    if (attempt == 1 || attempt % 20 == 0) {
+      spdlog::warn("{}: NATS {} not reachable yet ({}): retrying every {} ms", info_.name, shown,
+                   e.message, options.reconnect_wait.count());
+    }
+    if (stop_.wait_for(static_cast<int>(options.reconnect_wait.count()))) {
+      return std::unexpected(Error{.exit_code = stop_.wait().exit_code,
+                                   .message = "stopped while waiting for NATS " + shown});
+    }
   }
-  add_readiness_check("nats", nats_connected(*connection, options.url));
-  keep(std::make_shared<bus::Connection>(*connection));
-  return std::move(*connection);
 }
 
 void Context::keep(std::shared_ptr<void> part) {

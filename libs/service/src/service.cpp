@@ -181,6 +181,8 @@ int Service::run(const Invocation& inv, const StartFn& start) {
     if (auto port = admin->start(); !port) {
       spdlog::error("{}: admin server: {}", info_.name, port.error().message);
       return kExitFailure;
+    } else if (inv.on_admin_started) {
+      inv.on_admin_started(*port);
     }
   }
 
@@ -202,6 +204,8 @@ int Service::run(const Invocation& inv, const StartFn& start) {
     const Error& e = running.error();
     if (e.exit_code == kExitConfig) {
       err << info_.program << ": invalid configuration: " << e.message << "\n";
+    } else if (stop_->requested()) {
+      spdlog::info("{}: {}", info_.name, e.message);  // told to stop during start()
     } else {
       spdlog::error("{}: {}", info_.name, e.message);
     }

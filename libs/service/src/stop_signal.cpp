@@ -45,46 +45,52 @@ bool StopSignal::block_signals() {
   return signal_fd_ >= 0;
 }
 
-void StopSignal::request(int exit_code) {
+void StopSignal::record(int signal, int exit_code) {
   {
     std::lock_guard lock(mutex_);
-    if (!exit_code_) exit_code_ = exit_code;
+    if (exit_code_) return;  // the first stop wins
+    exit_code_ = exit_code;
+    signal_ = signal;
   }
   const std::uint64_t one = 1;
   // A full counter (never, in practice) still leaves the fd readable: nothing to do.
   [[maybe_unused]] auto n = ::write(event_fd_, &one, sizeof one);
 }
 
+void StopSignal::request(int exit_code) { record(0, exit_code); }
+
 bool StopSignal::requested() const {
   std::lock_guard lock(mutex_);
   return exit_code_.has_value();
 }
 
-StopSignal::Stop StopSignal::wait() {
+bool StopSignal::wait_for(int timeout_ms) {
   for (;;) {
+    if (requested()) return true;
     pollfd fds[2] = {{.fd = event_fd_, .events = POLLIN, .revents = 0},
                      {.fd = signal_fd_, .events = POLLIN, .revents = 0}};
-    const int n = ::poll(fds, signal_fd_ >= 0 ? 2 : 1, -1);
+    const int n = ::poll(fds, signal_fd_ >= 0 ? 2 : 1, timeout_ms);
     if (n < 0) {
       if (errno == EINTR) continue;
       throw std::system_error(errno, std::generic_category(), "poll");
     }
+    if (n == 0) return requested();
     if ((fds[1].revents & POLLIN) != 0) {
       signalfd_siginfo info{};
       if (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-        // A signal wins over a later request; record it so requested() says so.
-        std::lock_guard lock(mutex_);
-        if (!exit_code_) exit_code_ = 0;
-        return Stop{.signal = static_cast<int>(info.ssi_signo), .exit_code = *exit_code_};
+        record(static_cast<int>(info.ssi_signo), 0);
       }
     }
-    if ((fds[0].revents & POLLIN) != 0) {
-      std::uint64_t count = 0;
-      [[maybe_unused]] auto r = ::read(event_fd_, &count, sizeof count);
-      std::lock_guard lock(mutex_);
-      if (exit_code_) return Stop{.signal = 0, .exit_code = *exit_code_};
-    }
+    // The eventfd stays readable once written: requested() above answers from now on.
+    if ((fds[0].revents & POLLIN) != 0) return requested();
   }
+}
+
+StopSignal::Stop StopSignal::wait() {
+  while (!wait_for(-1)) {
+  }
+  std::lock_guard lock(mutex_);
+  return Stop{.signal = signal_, .exit_code = *exit_code_};
 }
 
 }  // namespace aether::service

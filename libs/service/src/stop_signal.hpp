@@ -32,12 +32,17 @@ class StopSignal {
   };
   // Blocks until a signal (if block_signals() was called) or a request.
   [[nodiscard]] Stop wait();
+  // Waits at most `timeout` (-1: forever); true once a stop was signalled or requested.
+  [[nodiscard]] bool wait_for(int timeout_ms);
 
  private:
+  void record(int signal, int exit_code);
+
   int event_fd_ = -1;
   int signal_fd_ = -1;
-  mutable std::mutex mutex_;  // guards exit_code_
+  mutable std::mutex mutex_;  // guards exit_code_ and signal_
   std::optional<int> exit_code_;
+  int signal_ = 0;
 };
 
 }  // namespace aether::service

@@ -16,6 +16,12 @@ TestRun::TestRun(Service& service, std::vector<std::string> args,
   inv.out = &out_;
   inv.err = &err_;
   inv.log_sink = sink_;
+  inv.on_admin_started = [this](int port) {
+    std::lock_guard lock(mutex_);
+    listening_ = true;
+    admin_port_ = port;
+    cv_.notify_all();
+  };
   thread_ = std::thread([this, inv = std::move(inv), start = std::move(start)] {
     const int code = service_.run(inv, [this, &start](Context& ctx) -> Result<Running> {
       auto running = start(ctx);
@@ -47,6 +53,12 @@ bool TestRun::wait_started(std::chrono::milliseconds timeout) {
   return started_;
 }
 
+bool TestRun::wait_admin(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  cv_.wait_for(lock, timeout, [this] { return listening_ || finished_; });
+  return listening_;
+}
+
 int TestRun::admin_port() const {
   std::lock_guard lock(mutex_);
   return admin_port_;
@@ -55,7 +67,9 @@ int TestRun::admin_port() const {
 void TestRun::signal(int sig) {
   {
     std::lock_guard lock(mutex_);
-    if (!started_) throw std::logic_error("TestRun::signal() before the run started");
+    if (!started_ && !listening_) {
+      throw std::logic_error("TestRun::signal() before the run blocked its signals");
+    }
     if (finished_) return;
   }
   ::pthread_kill(thread_.native_handle(), sig);

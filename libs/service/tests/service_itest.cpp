@@ -101,7 +101,7 @@ TEST_CASE("a service connects to NATS, reports it in /readyz, and follows the se
   CHECK(run.wait() == service::kExitOk);
 }
 
-TEST_CASE("a service starts before NATS is up and becomes ready when it is") {
+TEST_CASE("start waits for NATS: healthy but starting, then ready when the server comes") {
   auto port = devstack::free_port();
   REQUIRE(port);
   const std::string url = "nats://127.0.0.1:" + std::to_string(*port);
@@ -109,17 +109,44 @@ TEST_CASE("a service starts before NATS is up and becomes ready when it is") {
   service::Service svc(info(), registry);
   svc.nats_url();
   service::TestRun run(svc, {}, {{"NATS_URL", url}}, greeter("itest.late"));
-  REQUIRE(run.wait_started());
-  auto [not_ready, body] = wait_readyz(run.admin_port(), 503, 5s);
-  CHECK(not_ready);
-  CHECK_THAT(body, Catch::Contains("not connected to " + url));
+  REQUIRE(run.wait_admin());
+  CHECK_FALSE(run.wait_started(1s));
+  CHECK(admin_get(run.admin_port(), "/healthz").first == 200);
+  auto [status, body] = admin_get(run.admin_port(), "/readyz");
+  CHECK(status == 503);
+  CHECK_THAT(body, Catch::Contains("starting"));
 
   auto nats = devstack::NatsServer::start({.port = *port});
   REQUIRE(nats);
+  REQUIRE(run.wait_started());
   CHECK(wait_readyz(run.admin_port(), 200).first);
   CHECK(greet(url, "itest.late", "cy") == "hi cy");
   run.request_stop();
   CHECK(run.wait() == service::kExitOk);
+}
+
+TEST_CASE("SIGTERM while waiting for NATS ends the run with exit 0") {
+  auto port = devstack::free_port();
+  REQUIRE(port);
+  http::Registry registry;
+  service::Service svc(info(), registry);
+  svc.nats_url();
+  bool connected = false;
+  service::TestRun run(svc, {}, {{"NATS_URL", "nats://127.0.0.1:" + std::to_string(*port)}},
+                       [&](service::Context& ctx) -> service::Result<service::Running> {
+                         auto bus = ctx.connect_nats();
+                         if (!bus) return std::unexpected(bus.error());
+                         connected = true;
+                         return service::Running{};
+                       });
+  REQUIRE(run.wait_admin());
+  CHECK_FALSE(run.wait_started(1s));
+  run.signal(SIGTERM);
+  CHECK(run.wait() == service::kExitOk);
+  CHECK_FALSE(connected);
+  bool said = false;
+  for (const auto& l : run.log_lines()) said |= l.find("stopped while waiting for NATS") != l.npos;
+  CHECK(said);
 }
 
 TEST_CASE("the example service as a process: serves, then stops in order on SIGTERM") {

@@ -85,7 +85,7 @@ struct Part {
 
 }  // namespace
 
-TEST_CASE("--help lists the shared and the service's variables without starting") {
+TEST_CASE("help lists the shared and the service's variables without starting") {
   http::Registry registry;
   service::Service svc(test_info(), registry);
   (void)svc.spec().string("AETHER_TEST_GREETING", "hi", "what to say");
@@ -103,7 +103,7 @@ TEST_CASE("--help lists the shared and the service's variables without starting"
   }
 }
 
-TEST_CASE("--version prints the program and version") {
+TEST_CASE("version prints the program and version") {
   http::Registry registry;
   service::Service svc(test_info(), registry);
   Captured io;
@@ -129,7 +129,7 @@ TEST_CASE("a bad variable is exit 3 with a message naming it, and nothing starts
   CHECK_THAT(io.err.str(), Catch::Contains("AETHER_LOG_FORMAT=xml"));
 }
 
-TEST_CASE("--check-config validates and prints the config, OTEL_* included") {
+TEST_CASE("check-config validates and prints the config, OTEL_* included") {
   http::Registry registry;
   service::Service svc(test_info(), registry);
   (void)svc.spec().string("AETHER_TEST_TOKEN", "", "a secret").secret();

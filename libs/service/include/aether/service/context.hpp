@@ -45,10 +45,14 @@ class Context {
   void add_readiness_check(std::string name, http::ReadinessCheck check);
 
   // Connects to NATS at NATS_URL (Service::nats_url() must have been called), named
-  // after the service, retrying in the background when no server answers yet, and adds
-  // the "nats" readiness check. The connection is released after the service's parts.
+  // after the service, and adds the "nats" readiness check. When no server answers
+  // yet it waits, retrying every reconnect_wait (a warning in the log now and then),
+  // until one does or the service is told to stop (then the error's exit code is the
+  // stop's: 0 after SIGTERM). Once connected, cnats reconnects by itself. The
+  // connection is released after the service's parts.
   [[nodiscard]] Result<bus::Connection> connect_nats();
   // Same with explicit options (url, name, timeouts); an empty name is the service's.
+  // retry_on_failed_connect = false: one attempt, an unreachable server is exit 1.
   [[nodiscard]] Result<bus::Connection> connect_nats(bus::ConnectOptions options);
 
   // Keeps `part` alive until the service's parts are gone (helpers such as SchemaWatch).

@@ -114,6 +114,9 @@ struct Invocation {
   std::ostream* out = &std::cout;
   std::ostream* err = &std::cerr;
   spdlog::sink_ptr log_sink;  // null: log to stderr
+  // Called on run()'s thread once the admin server listens (signals are blocked by
+  // then), before start(): TestRun learns the port here.
+  std::function<void(int admin_port)> on_admin_started;
 
   // An invocation whose environment is exactly `env` (for tests and tools).
   [[nodiscard]] static Invocation with_env(std::vector<std::string> args,

@@ -44,9 +44,14 @@ class TestRun {
   // True once start() returned successfully; false when run() ended first (bad
   // config, failed start) or the timeout passed.
   [[nodiscard]] bool wait_started(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // True once the admin server listens (before start() is called); false when run()
+  // ended first or the timeout passed.
+  [[nodiscard]] bool wait_admin(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // The admin port once wait_admin() or wait_started() returned true.
   [[nodiscard]] int admin_port() const;
   // Sends `sig` to the run's thread, where run() receives it as it would from the
-  // kernel. Only after wait_started() returned true (the signals are blocked by then).
+  // kernel. Only after wait_admin() or wait_started() returned true (the signals are
+  // blocked by then).
   void signal(int sig);
   // As Context::request_stop() from another thread.
   void request_stop(int exit_code = kExitOk);
@@ -63,8 +68,9 @@ class TestRun {
   std::ostringstream err_;
   std::shared_ptr<log::CaptureSink> sink_ = std::make_shared<log::CaptureSink>();
   Service& service_;
-  mutable std::mutex mutex_;  // guards the four below
+  mutable std::mutex mutex_;  // guards the five below
   std::condition_variable cv_;
+  bool listening_ = false;
   bool started_ = false;
   bool finished_ = false;
   int admin_port_ = 0;

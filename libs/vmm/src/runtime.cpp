@@ -112,36 +112,7 @@ Result<RuntimeKind> parse_runtime_kind(const std::string& value) {
       Errc::kInvalidConfig, "AETHER_RUNTIME must be auto|firecracker|qemu, got '" + value + "'"});
 }
 
-Result<RuntimeOptions> runtime_options_from_env() {
-  RuntimeOptions options;
-  auto env = [](const char* name) -> std::string {
-    const char* v = std::getenv(name);
-    return v != nullptr ? v : "";
-  };
-  auto kind = parse_runtime_kind(env("AETHER_RUNTIME"));
-  if (!kind) return std::unexpected(kind.error());
-  options.kind = *kind;
-  if (auto v = env("AETHER_QEMU_BINARY"); !v.empty()) options.qemu.binary = v;
-  if (auto v = env("AETHER_FIRECRACKER_BINARY"); !v.empty()) options.firecracker.binary = v;
-  const std::string accel = env("AETHER_QEMU_ACCEL");
-  if (accel.empty() || accel == "auto")
-    options.qemu.accel = Accel::kAuto;
-  else if (accel == "kvm")
-    options.qemu.accel = Accel::kKvm;
-  else if (accel == "tcg")
-    options.qemu.accel = Accel::kTcg;
-  else {
-    return std::unexpected(
-        Error{Errc::kInvalidConfig, "AETHER_QEMU_ACCEL must be auto|kvm|tcg, got '" + accel + "'"});
-  }
-  // Unprivileged where possible: as root, QEMU drops to `nobody` after start-up
-  // unless AETHER_VMM_USER names another user (or "root" to keep root).
-  options.qemu.run_as = env("AETHER_VMM_USER");
-  if (options.qemu.run_as.empty() && ::geteuid() == 0) options.qemu.run_as = "nobody";
-  if (options.qemu.run_as == "root") options.qemu.run_as.clear();
-  options.qemu.kvm_cpu = env("AETHER_QEMU_CPU");
-  return options;
-}
+// runtime_options_from_env(): runtime_config.cpp (declared with the Spec fields).
 
 Result<std::unique_ptr<Runtime>> make_runtime(const RuntimeOptions& options) {
   const bool need_probe = options.kind != RuntimeKind::kQemu || options.qemu.accel == Accel::kAuto;

@@ -2,9 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "aether/config/cli.hpp"
-#include "aether/log/log.hpp"
-#include "aether/trace/exporter.hpp"
+#include "aether/service/context.hpp"
+#include "aether/service/service.hpp"
 #include "output.hpp"
 #include "runner.hpp"
 
@@ -48,63 +47,21 @@ Result<void> apply_flags(const Flags& flags, Config& config) {
   return {};
 }
 
-Result<void> init_tracing(const config::EnvLookup& env) {
-  auto trace_env = [&env](std::string_view name) -> std::optional<std::string> {
-    auto v = env(std::string(name));
-    if (v && v->empty()) return std::nullopt;
-    return v;
-  };
-  auto cfg = trace::exporter_config_from_env(kProgram, trace_env);
-  if (!cfg) return make_error(Errc::kInvalidConfig, cfg.error().message);
-  if (auto r = trace::init(std::move(*cfg)); !r && r.error().code != trace::Errc::kAlreadyRunning) {
-    return make_error(Errc::kInvalidConfig, r.error().message);
-  }
-  return {};
-}
-
-}  // namespace
-
-int run_cli(const std::vector<std::string>& args, const config::EnvLookup& env, const CliIo& io,
-            const PublisherFactory& publisher_factory) {
-  config::Spec spec(kProgram,
-                    "Applies Aether's PostgreSQL schema migrations (compiled into this binary) "
-                    "under an advisory lock, one transaction per migration.");
-  ConfigFields fields(spec);
-  log::LogOptions log_options(spec);
-  config::Cli cli(spec, AETHER_VERSION);
-  CLI::App& app = cli.app();
-  Flags flags;
-  app.add_option("--dir", flags.dir,
-                 "Read migrations from this directory instead of the embedded set");
-  app.add_option("--lock-timeout", flags.lock_timeout,
-                 "Wait this long for another runner's advisory lock (default 60s)");
-  app.add_option("--statement-timeout", flags.statement_timeout,
-                 "statement_timeout for migration SQL (default 10m, 0: none)");
-  app.add_option("--pg-lock-timeout", flags.pg_lock_timeout,
-                 "lock_timeout for migration SQL waiting on table locks (default 10s)");
-  auto* up = app.add_subcommand("up", "Apply pending migrations (to the latest or --to N)");
-  up->add_option("--to", flags.up_to, "Stop after this version");
-  auto* status = app.add_subcommand("status", "List applied and pending migrations");
-  status->add_flag("--json", flags.json, "Print JSON instead of a table");
-  auto* verify = app.add_subcommand(
-      "verify",
-      "Exit 9 when an applied migration was edited or is missing, or history is out "
-      "of order");
-  auto* plan = app.add_subcommand("plan", "Print what `up` would apply, without applying it");
-  plan->add_option("--to", flags.plan_to, "Stop after this version");
-
-  if (auto code = cli.parse(args, env, io.out, io.err)) return *code;
-  log::init(log_options.config());
+// One command, after libs/service's start-up (configuration, logging, tracing).
+int run_command(const Flags& flags, const ConfigFields& fields, const CliIo& io,
+                const PublisherFactory& publisher_factory, const CLI::App& app) {
   Config config = fields.config();
   if (auto r = apply_flags(flags, config); !r) return fail(io, r.error());
   if (app.get_subcommands().empty()) {
     return fail(io, Error{Errc::kBadConfig,
                           "no command given: one of up, status, verify, plan (see --help)"});
   }
+  const CLI::App* up = app.get_subcommand("up");
+  const CLI::App* status = app.get_subcommand("status");
+  const CLI::App* verify = app.get_subcommand("verify");
   auto migrations =
       config.dir.empty() ? load_embedded_migrations() : load_migrations_from_dir(config.dir);
   if (!migrations) return fail(io, migrations.error());
-  if (auto r = init_tracing(env); !r) return fail(io, r.error());
 
   RunnerOptions options;
   options.database_url = config.database_url;
@@ -156,8 +113,53 @@ int run_cli(const std::vector<std::string>& args, const config::EnvLookup& env, 
     if (!planned) return fail(io, planned.error());
     print_plan(io.out, *planned);
   }
-  trace::shutdown(std::chrono::seconds(2));
   return code;
+}
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, const config::EnvLookup& env, const CliIo& io,
+            const PublisherFactory& publisher_factory) {
+  // A Job: no admin server, and SIGTERM keeps its default action (an interrupted
+  // migration's transaction rolls back on the server; the advisory lock goes with it).
+  service::Service svc({.program = kProgram,
+                        .description = "Applies Aether's PostgreSQL schema migrations (compiled "
+                                       "into this binary) under an advisory lock, one "
+                                       "transaction per migration.",
+                        .version = AETHER_VERSION,
+                        .name = kProgram,
+                        .admin_port = service::kNoAdmin,
+                        .handle_signals = false});
+  ConfigFields fields(svc.spec());
+  CLI::App& app = svc.cli().app();
+  Flags flags;
+  app.add_option("--dir", flags.dir,
+                 "Read migrations from this directory instead of the embedded set");
+  app.add_option("--lock-timeout", flags.lock_timeout,
+                 "Wait this long for another runner's advisory lock (default 60s)");
+  app.add_option("--statement-timeout", flags.statement_timeout,
+                 "statement_timeout for migration SQL (default 10m, 0: none)");
+  app.add_option("--pg-lock-timeout", flags.pg_lock_timeout,
+                 "lock_timeout for migration SQL waiting on table locks (default 10s)");
+  auto* up = app.add_subcommand("up", "Apply pending migrations (to the latest or --to N)");
+  up->add_option("--to", flags.up_to, "Stop after this version");
+  auto* status = app.add_subcommand("status", "List applied and pending migrations");
+  status->add_flag("--json", flags.json, "Print JSON instead of a table");
+  app.add_subcommand("verify",
+                     "Exit 9 when an applied migration was edited or is missing, or history is "
+                     "out of order");
+  auto* plan = app.add_subcommand("plan", "Print what `up` would apply, without applying it");
+  plan->add_option("--to", flags.plan_to, "Stop after this version");
+
+  service::Invocation invocation;
+  invocation.args = args;
+  invocation.env = env;
+  invocation.out = &io.out;
+  invocation.err = &io.err;
+  return svc.run(invocation, [&](service::Context& ctx) -> service::Result<service::Running> {
+    ctx.request_stop(run_command(flags, fields, io, publisher_factory, app));
+    return service::Running{};
+  });
 }
 
 }  // namespace aether::migrate

@@ -41,7 +41,8 @@ struct RuntimeOptions {
 
 // Reads AETHER_RUNTIME (default auto), AETHER_QEMU_BINARY, AETHER_QEMU_ACCEL
 // (auto|kvm|tcg), AETHER_QEMU_CPU, AETHER_VMM_USER, AETHER_FIRECRACKER_BINARY into options; bad
-// values are errors.
+// values are errors. The variables are declared once, in runtime_config.hpp
+// (RuntimeConfigFields), which services put on their config::Spec.
 [[nodiscard]] Result<RuntimeOptions> runtime_options_from_env();
 
 // auto: Firecracker when its binary is found and KVM is usable, else QEMU

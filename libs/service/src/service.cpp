@@ -214,16 +214,19 @@ int Service::run(const Invocation& inv, const StartFn& start) {
   }
 
   phase = Phase::kRunning;
+  // A one-shot run (stop requested inside start()) keeps its lifecycle out of the log.
+  const auto level = stop_->requested() ? spdlog::level::debug : spdlog::level::info;
   if (admin) {
-    spdlog::info("{} {}: started, admin on port {}", info_.name, info_.version, admin->port());
+    spdlog::log(level, "{} {}: started, admin on port {}", info_.name, info_.version,
+                admin->port());
   } else {
-    spdlog::info("{} {}: started", info_.name, info_.version);
+    spdlog::log(level, "{} {}: started", info_.name, info_.version);
   }
   const StopSignal::Stop stop = stop_->wait();
   if (stop.signal != 0) {
-    spdlog::info("{}: SIG{}: stopping", info_.name, sigabbrev_np(stop.signal));
+    spdlog::log(level, "{}: SIG{}: stopping", info_.name, sigabbrev_np(stop.signal));
   } else {
-    spdlog::info("{}: stop requested (exit code {}): stopping", info_.name, stop.exit_code);
+    spdlog::log(level, "{}: stop requested (exit code {}): stopping", info_.name, stop.exit_code);
   }
   phase = Phase::kStopping;
   int exit_code = stop.exit_code;
@@ -238,7 +241,7 @@ int Service::run(const Invocation& inv, const StartFn& start) {
   if (admin) admin->stop();
   *running = Running{};  // the parts go, while NATS is still connected
   release();
-  spdlog::info("{}: stopped", info_.name);
+  spdlog::log(level, "{}: stopped", info_.name);
   return exit_code;
 }
 

@@ -219,6 +219,11 @@ Result<bool> IdempotencyStore::complete(const Claim& claim, const StoredResponse
     return make_error(Errc::kInvalidArgument, "idempotency complete: status " +
                                                   std::to_string(response.status) +
                                                   " is not an HTTP status");
+  if (response.body.size() > options_.max_body_bytes)
+    return make_error(Errc::kInvalidArgument,
+                      "idempotency complete: a body of " + std::to_string(response.body.size()) +
+                          " bytes is above max_body_bytes (" +
+                          std::to_string(options_.max_body_bytes) + "); release() the claim");
   for (const auto& h : response.headers)
     if (h.name.empty() || has_line_break(h.name) || has_line_break(h.value) ||
         h.name.find(':') != std::string::npos)

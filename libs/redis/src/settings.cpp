@@ -36,7 +36,10 @@ RedisSettings::RedisSettings(config::Spec& spec)
       lock_ttl_(spec.duration("AETHER_IDEMPOTENCY_LOCK_TTL", 90s,
                               "how long an unfinished request holds its Idempotency-Key "
                               "(longer than the slowest POST, e.g. ?wait=ready)")
-                    .range(1s, 1h)) {}
+                    .range(1s, 1h)),
+      max_body_(spec.size("AETHER_IDEMPOTENCY_MAX_BODY", 1024 * 1024,
+                          "largest response body stored for replay (larger: not replayable)")
+                    .range(0, 64 * 1024 * 1024)) {}
 
 PoolOptions RedisSettings::pool() const {
   PoolOptions options;
@@ -57,6 +60,7 @@ IdempotencyOptions RedisSettings::idempotency() const {
   IdempotencyOptions options;
   options.response_ttl = response_ttl_.value();
   options.lock_ttl = lock_ttl_.value();
+  options.max_body_bytes = static_cast<std::size_t>(max_body_.value());
   return options;
 }
 

@@ -51,6 +51,9 @@ TEST_CASE("the store refuses bad TTLs, bad keys and claims that are not its own"
   claimed.token = "t";
   claimed.redis_key = "k";
   CHECK(store->complete(claimed, {99, {}, ""}).error().code == Errc::kInvalidArgument);
+  auto too_big = store->complete(claimed, {200, {}, std::string(1024 * 1024 + 1, 'x')});
+  REQUIRE_FALSE(too_big.has_value());
+  CHECK(too_big.error().message.find("above max_body_bytes") != std::string::npos);
   CHECK(store->complete(claimed, {200, {{"X-Bad", "a\r\nSet-Cookie: x"}}, ""}).error().code ==
         Errc::kInvalidArgument);
 }

@@ -17,6 +17,7 @@ TEST_CASE("defaults give a local pool, the default rates and the documented TTLs
   CHECK(settings.limiter().rates.contains("read"));
   CHECK(settings.idempotency().response_ttl == 24h);
   CHECK(settings.idempotency().lock_ttl == 90s);
+  CHECK(settings.idempotency().max_body_bytes == 1024 * 1024);
 }
 
 TEST_CASE("set values are used") {
@@ -26,7 +27,8 @@ TEST_CASE("set values are used") {
                                      {"AETHER_REDIS_POOL_SIZE", "4"},
                                      {"AETHER_REDIS_COMMAND_TIMEOUT", "50ms"},
                                      {"AETHER_RATE_LIMITS", "read=5/s"},
-                                     {"AETHER_IDEMPOTENCY_LOCK_TTL", "2m"}}))
+                                     {"AETHER_IDEMPOTENCY_LOCK_TTL", "2m"},
+                                     {"AETHER_IDEMPOTENCY_MAX_BODY", "64KiB"}}))
               .has_value());
   auto pool = settings.pool();
   CHECK(pool.endpoint.host == "10.1.2.3");
@@ -37,6 +39,7 @@ TEST_CASE("set values are used") {
   CHECK(pool.command_timeout == 50ms);
   CHECK(settings.limiter().rates.size() == 1);
   CHECK(settings.idempotency().lock_ttl == 120s);
+  CHECK(settings.idempotency().max_body_bytes == 64 * 1024);
   // The password never shows in --check-config.
   for (const auto& entry : spec.effective())
     if (entry.name == "REDIS_URL") CHECK(entry.value.find("pw") == std::string::npos);

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,7 +55,8 @@ struct Claim {
 struct IdempotencyOptions {
   std::chrono::milliseconds response_ttl = std::chrono::hours(24);
   std::chrono::milliseconds lock_ttl = std::chrono::seconds(90);
-  std::string key_prefix = "aether:idem:";  // <prefix><scope>:<Idempotency-Key>
+  std::string key_prefix = "aether:idem:";   // <prefix><scope>:<Idempotency-Key>
+  std::size_t max_body_bytes = 1024 * 1024;  // larger responses are not stored (see complete())
 };
 
 // What is wrong with an Idempotency-Key header value (the api's 400), or
@@ -76,7 +78,9 @@ class IdempotencyStore {
                                     std::string_view fingerprint) const;
   // Stores the response for replay; false when the claim was no longer ours
   // (it expired), in which case nothing is stored. kInvalidArgument for a
-  // claim that is not kClaimed or a header name/value with CR or LF.
+  // claim that is not kClaimed, a header name/value with CR or LF, or a body
+  // above max_body_bytes (then release() the claim: Redis is no place for
+  // megabytes of exec output).
   [[nodiscard]] Result<bool> complete(const Claim& claim, const StoredResponse& response) const;
   // Drops the claim (when still ours): the next request with the key runs.
   [[nodiscard]] Result<bool> release(const Claim& claim) const;

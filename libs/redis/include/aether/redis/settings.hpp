@@ -9,7 +9,8 @@
 //
 // REDIS_URL (secret: the password is masked), AETHER_REDIS_POOL_SIZE,
 // AETHER_REDIS_CONNECT_TIMEOUT, AETHER_REDIS_COMMAND_TIMEOUT,
-// AETHER_RATE_LIMITS, AETHER_IDEMPOTENCY_TTL, AETHER_IDEMPOTENCY_LOCK_TTL.
+// AETHER_RATE_LIMITS, AETHER_IDEMPOTENCY_TTL, AETHER_IDEMPOTENCY_LOCK_TTL,
+// AETHER_IDEMPOTENCY_MAX_BODY.
 // Every value is checked by Spec::load() (bad ones are named there), so after
 // a successful load the accessors cannot fail. Main thread only, at start-up.
 #pragma once
@@ -37,6 +38,7 @@ class RedisSettings {
   const config::StringField& rates_;
   const config::DurationField& response_ttl_;
   const config::DurationField& lock_ttl_;
+  const config::SizeField& max_body_;
 };
 
 }  // namespace aether::redis

@@ -4,7 +4,10 @@
 #include "api_key_store.hpp"
 #include "authenticator.hpp"
 #include "fixture.hpp"
+#include "tenant_command.hpp"
 #include "tenant_store.hpp"
+
+#include <sstream>
 
 using namespace aether;
 using namespace aether::api;
@@ -217,4 +220,35 @@ TEST_CASE("authenticator: PostgreSQL down is a 503, not a 401", "[api]") {
   CHECK(r.error().code == AuthErrc::kUnavailable);
   CHECK(r.error().http_status() == 503);
   CHECK(auth.authenticate(bogus.key).error().code == AuthErrc::kUnknownKey);
+}
+
+TEST_CASE("tenant create prints the key alone on stdout, and it authenticates", "[api]") {
+  auto pool = pool_for(fresh_database());
+  std::ostringstream out, err;
+  REQUIRE(run_tenant_create({"acme", "Acme", true, false}, *pool, out, err) == 0);
+  std::string key = out.str();
+  REQUIRE(key.ends_with("\n"));
+  key.pop_back();
+  CHECK(key_prefix(key));  // nothing but the key
+  CHECK(err.str().find("created tenant 'acme'") != std::string::npos);
+  CHECK(err.str().find(key) == std::string::npos);  // never echoed elsewhere
+  ApiKeyStore keys(*pool);
+  Authenticator auth(keys);
+  auto who = auth.authenticate(key);
+  REQUIRE(who);
+  CHECK(who->tenant_id == "acme");
+  CHECK(who->has_scope("operator"));
+
+  std::ostringstream out2, err2;
+  CHECK(run_tenant_create({"acme", "", false, false}, *pool, out2, err2) == 2);
+  CHECK(out2.str().empty());
+  CHECK(err2.str().find("exists already") != std::string::npos);
+  std::ostringstream out3, err3;
+  REQUIRE(run_tenant_create({"acme", "", false, true}, *pool, out3, err3) == 0);
+  auto second = auth.authenticate(out3.str().substr(0, out3.str().size() - 1));
+  REQUIRE(second);
+  CHECK_FALSE(second->has_scope("operator"));
+  std::ostringstream out4, err4;
+  CHECK(run_tenant_create({"Bad Id", "", false, false}, *pool, out4, err4) == 2);
+  CHECK(err4.str().find("must match") != std::string::npos);
 }

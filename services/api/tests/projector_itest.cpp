@@ -97,7 +97,7 @@ std::unique_ptr<Projector> projector(Bus& b, pg::Pool& pool, http::Registry& reg
 
 }  // namespace
 
-TEST_CASE("VM, node and scale events published on the bus become rows", "[api]") {
+TEST_CASE("VM - node and scale events published on the bus become rows", "[api]") {
   Bus b;
   auto pool = pool_for(fresh_database());
   http::Registry reg;
@@ -166,7 +166,7 @@ TEST_CASE("VM, node and scale events published on the bus become rows", "[api]")
         std::string::npos);
 }
 
-TEST_CASE("the api's PENDING row advances; an event naming another tenant cannot take it",
+TEST_CASE("the api's PENDING row advances - an event naming another tenant cannot take it",
           "[api]") {
   Bus b;
   auto pool = pool_for(fresh_database());
@@ -188,7 +188,7 @@ TEST_CASE("the api's PENDING row advances; an event naming another tenant cannot
   CHECK(vm->spec_json.find("\"labels\": {\"a\": \"b\"}") != std::string::npos);
 }
 
-TEST_CASE("a replay changes nothing; a restart resumes without duplicates", "[api]") {
+TEST_CASE("a replay changes nothing - a restart resumes without duplicates", "[api]") {
   Bus b;
   auto pool = pool_for(fresh_database());
   http::Registry reg;
@@ -236,7 +236,7 @@ TEST_CASE("a replay changes nothing; a restart resumes without duplicates", "[ap
   CHECK(value(*pool, "SELECT count(*) FROM vms WHERE state NOT IN ('READY', 'FAILED')") == "0");
 }
 
-TEST_CASE("undecodable and invalid events are logged, counted and skipped", "[api]") {
+TEST_CASE("undecodable and invalid events are logged - counted and skipped", "[api]") {
   Bus b;
   auto pool = pool_for(fresh_database());
   http::Registry reg;

@@ -14,7 +14,7 @@ using namespace aether::api;
 using namespace aether::api::testing;
 using namespace std::chrono_literals;
 
-TEST_CASE("tenants: create, get, quotas, disable; bad ids and duplicates refused", "[api]") {
+TEST_CASE("tenants: create - get - quotas - disable - bad ids and duplicates refused", "[api]") {
   auto pool = pool_for(fresh_database());
   TenantStore tenants(*pool);
   auto acme = tenants.create({"acme", "Acme Inc", {.max_vms = 3}});
@@ -59,7 +59,8 @@ TEST_CASE("tenants: create, get, quotas, disable; bad ids and duplicates refused
   CHECK(missing.error().code == StoreErrc::kNotFound);
 }
 
-TEST_CASE("keys: only the sha256 is stored, found by prefix, listed per tenant, revoked", "[api]") {
+TEST_CASE("keys: only the sha256 is stored - found by prefix - listed per tenant - revoked",
+          "[api]") {
   auto pool = pool_for(fresh_database());
   TenantStore tenants(*pool);
   REQUIRE(tenants.create({"acme", "", {}}));
@@ -125,7 +126,7 @@ struct FakeClock {
 
 }  // namespace
 
-TEST_CASE("authenticator: good key, wrong secret, malformed, and the cache", "[api]") {
+TEST_CASE("authenticator: good key - wrong secret - malformed - and the cache", "[api]") {
   auto pool = pool_for(fresh_database());
   TenantStore tenants(*pool);
   REQUIRE(tenants.create({"acme", "", {}}));
@@ -165,7 +166,7 @@ TEST_CASE("authenticator: good key, wrong secret, malformed, and the cache", "[a
   CHECK(revoked.error().code == AuthErrc::kRevoked);
 }
 
-TEST_CASE("authenticator: revoked, disabled tenant and expiry are refused within the TTL",
+TEST_CASE("authenticator: revoked - disabled tenant and expiry are refused within the TTL",
           "[api]") {
   auto pool = pool_for(fresh_database());
   TenantStore tenants(*pool);
@@ -205,7 +206,7 @@ TEST_CASE("authenticator: revoked, disabled tenant and expiry are refused within
   }
 }
 
-TEST_CASE("authenticator: PostgreSQL down is a 503, not a 401", "[api]") {
+TEST_CASE("authenticator: PostgreSQL down is a 503 - not a 401", "[api]") {
   auto pool = pool_for(fresh_database());
   ApiKeyStore keys(*pool);
   Authenticator auth(keys);
@@ -222,7 +223,7 @@ TEST_CASE("authenticator: PostgreSQL down is a 503, not a 401", "[api]") {
   CHECK(auth.authenticate(bogus.key).error().code == AuthErrc::kUnknownKey);
 }
 
-TEST_CASE("tenant create prints the key alone on stdout, and it authenticates", "[api]") {
+TEST_CASE("tenant create prints the key alone on stdout - and it authenticates", "[api]") {
   auto pool = pool_for(fresh_database());
   std::ostringstream out, err;
   REQUIRE(run_tenant_create({"acme", "Acme", true, false}, *pool, out, err) == 0);

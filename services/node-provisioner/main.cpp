@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
   cfg::Cli cli(spec, AETHER_VERSION);
   bool once = false;
   std::string format = "text";
-  cli.app().add_flag("--once", once, "one round on this host, print the report, exit (see README for codes)");
+  cli.app().add_flag("--once", once,
+                     "one round on this host, print the report, exit (see README for codes)");
   cli.app()
       ->add_option("--report", format, "report format for --once")
       ->check(CLI::IsMember({"json", "text"}));

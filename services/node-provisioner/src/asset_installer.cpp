@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 
 #include "aether/digest/sha256.hpp"
 
@@ -92,8 +93,8 @@ Result<AssetSource> parse_extra_source(const std::string& item) {
                                           "' must be [A-Za-z0-9._-], not starting with '.'");
   }
   if (!is_hex64(s.sha256)) {
-    return fail(Errc::kInvalidConfig, "AETHER_EXTRA_ASSETS item '" + item +
-                                          "': sha256 must be 64 lowercase hex digits");
+    return fail(Errc::kInvalidConfig,
+                "AETHER_EXTRA_ASSETS item '" + item + "': sha256 must be 64 lowercase hex digits");
   }
   const bool https = s.source.rfind("https://", 0) == 0;
   const bool file = s.source.rfind("file:///", 0) == 0 || s.source.rfind('/', 0) == 0;
@@ -195,7 +196,8 @@ Result<InstallOutcome> AssetInstaller::install(const AssetSource& source,
     }
   }
   remove_stale_temps(dir, dest.filename().string());
-  const fs::path tmp = dir / ("." + dest.filename().string() + ".tmp-" + std::to_string(::getpid()));
+  const fs::path tmp =
+      dir / ("." + dest.filename().string() + ".tmp-" + std::to_string(::getpid()));
   Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (fd.get() < 0) return fail(Errc::kIo, what + ": " + io_reason(errno, tmp));
   struct TmpGuard {

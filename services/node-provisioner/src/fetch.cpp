@@ -61,7 +61,8 @@ Result<void> fetch_https(const std::string& url, const FetchOptions& options,
   curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(options.connect_timeout.count()));
   curl_easy_setopt(curl.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
-  if (!options.ca_file.empty()) curl_easy_setopt(curl.get(), CURLOPT_CAINFO, options.ca_file.c_str());
+  if (!options.ca_file.empty())
+    curl_easy_setopt(curl.get(), CURLOPT_CAINFO, options.ca_file.c_str());
   curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, on_data);
   curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &state);
   const CURLcode rc = curl_easy_perform(curl.get());

@@ -40,7 +40,7 @@ std::optional<std::int64_t> read_int(const fs::path& file) {
 
 Check check_char_device(const std::string& name, const fs::path& path, bool required,
                         const std::string& needed_for, const std::string& when_absent) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     return make(name, required ? CheckResult::kFail : CheckResult::kWarn,
                 path.string() + " is absent" + (when_absent.empty() ? "" : ": " + when_absent),
@@ -138,8 +138,8 @@ Check check_memory(const HostCheckOptions& o) {
   while (in >> key >> kib >> unit) {
     if (key != "MemAvailable:") continue;
     const std::uint64_t bytes = kib * 1024;
-    const std::string what = human_bytes(bytes) + " available, " +
-                             human_bytes(o.min_memory_available) + " needed";
+    const std::string what =
+        human_bytes(bytes) + " available, " + human_bytes(o.min_memory_available) + " needed";
     return make("memory", bytes >= o.min_memory_available ? CheckResult::kPass : CheckResult::kFail,
                 what, true);
   }
@@ -151,7 +151,7 @@ Check check_disk(const HostCheckOptions& o) {
   std::error_code ec;
   while (!dir.empty() && !fs::exists(dir, ec)) dir = dir.parent_path();
   if (dir.empty()) dir = "/";
-  struct statvfs st{};
+  struct statvfs st {};
   if (::statvfs(dir.c_str(), &st) != 0) {
     return make("disk-free", CheckResult::kFail,
                 "statvfs " + dir.string() + ": " + std::strerror(errno), true);
@@ -185,9 +185,9 @@ Check check_kernel(const HostCheckOptions& o) {
   const bool ok = major > need_major || (major == need_major && minor >= need_minor);
   const std::string need = std::to_string(need_major) + "." + std::to_string(need_minor);
   return make("kernel", ok ? CheckResult::kPass : CheckResult::kFail,
-              "Linux " + *release + (ok ? " (" + need + " or newer needed)" : ", " + need +
-                                                                                  " or newer needed" +
-                                                                                  (firecracker ? " for Firecracker" : "")),
+              "Linux " + *release +
+                  (ok ? " (" + need + " or newer needed)"
+                      : ", " + need + " or newer needed" + (firecracker ? " for Firecracker" : "")),
               true);
 }
 
@@ -213,7 +213,8 @@ Check check_ip_forward(const HostCheckOptions& o) {
 
 Check check_max_map_count(const HostCheckOptions& o) {
   auto value = read_int(o.proc / "sys/vm/max_map_count");
-  if (!value) return make("sysctl-max-map-count", CheckResult::kFail, "cannot read vm.max_map_count", true);
+  if (!value)
+    return make("sysctl-max-map-count", CheckResult::kFail, "cannot read vm.max_map_count", true);
   const bool ok = *value >= o.min_max_map_count;
   return make("sysctl-max-map-count", ok ? CheckResult::kPass : CheckResult::kFail,
               "vm.max_map_count=" + std::to_string(*value) + ", " +
@@ -223,8 +224,8 @@ Check check_max_map_count(const HostCheckOptions& o) {
 
 std::vector<Check> run_host_checks(const HostCheckOptions& options) {
   using Fn = Check (*)(const HostCheckOptions&);
-  static const Fn kChecks[] = {check_cpu_flags, check_dev_tun,  check_vhost_vsock,
-                               check_cgroup,    check_memory,   check_disk,
+  static const Fn kChecks[] = {check_cpu_flags, check_dev_tun,    check_vhost_vsock,
+                               check_cgroup,    check_memory,     check_disk,
                                check_kernel,    check_ip_forward, check_max_map_count};
   std::vector<Check> out;
   for (Fn fn : kChecks) {

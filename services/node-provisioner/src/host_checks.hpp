@@ -20,7 +20,7 @@ struct HostCheckOptions {
   std::filesystem::path dev_tun = "/dev/net/tun";
   std::filesystem::path dev_vhost_vsock = "/dev/vhost-vsock";
   std::filesystem::path asset_dir = "/var/lib/aether";  // where disk space is needed
-  bool networking = false;  // AETHER_NETWORK=on: TAP devices and forwarding needed
+  bool networking = false;       // AETHER_NETWORK=on: TAP devices and forwarding needed
   std::string runtime = "auto";  // auto | firecracker | qemu (kernel version rule)
   std::uint64_t min_memory_available = 1ull << 30;
   std::uint64_t min_disk_free = 2ull << 30;

@@ -54,7 +54,8 @@ HypervisorDecision check_hypervisor(const HypervisorCheckOptions& o) {
     } else if (have_qemu) {
       decide(CheckResult::kPass, "qemu", "qemu with KVM");
     } else {
-      decide(CheckResult::kFail, "", "neither firecracker nor '" + o.qemu_binary + "' is installed");
+      decide(CheckResult::kFail, "",
+             "neither firecracker nor '" + o.qemu_binary + "' is installed");
     }
     return d;
   }

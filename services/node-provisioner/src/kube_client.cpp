@@ -2,6 +2,9 @@
 
 #include <curl/curl.h>
 
+#include <cctype>
+#include <cstdio>
+
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -89,7 +92,8 @@ Result<nlohmann::json> KubeClient::call(const std::string& method, const std::st
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout.count()));
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(h, CURLOPT_USERAGENT, "aether-node-provisioner");
@@ -124,16 +128,16 @@ Result<nlohmann::json> KubeClient::call(const std::string& method, const std::st
   const CURLcode rc = curl_easy_perform(h);
   if (rc != CURLE_OK) {
     return fail(Errc::kKubeUnreachable,
-                "Kubernetes API " + c.server + " (" + c.source + ") unreachable: " +
-                    (errbuf[0] ? std::string(errbuf) : curl_easy_strerror(rc)));
+                "Kubernetes API " + c.server + " (" + c.source +
+                    ") unreachable: " + (errbuf[0] ? std::string(errbuf) : curl_easy_strerror(rc)));
   }
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
   const std::string what = method + " " + path + ": " + std::to_string(status) + " ";
   if (status == 401 || status == 403) {
-    return fail(Errc::kKubeForbidden,
-                what + api_message(response) +
-                    " (the service account needs RBAC get and patch on nodes)");
+    return fail(
+        Errc::kKubeForbidden,
+        what + api_message(response) + " (the service account needs RBAC get and patch on nodes)");
   }
   if (status == 409) return fail(Errc::kKubeConflict, what + api_message(response));
   if (status < 200 || status >= 300) return fail(Errc::kKubeError, what + api_message(response));

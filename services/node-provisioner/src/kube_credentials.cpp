@@ -99,9 +99,11 @@ Result<KubeCredentials> kubeconfig_credentials(const std::string& path,
   const fs::path base = fs::path(path).parent_path();
   try {
     const std::string ctx_name =
-        !context.empty() ? context
-                         : (root["current-context"] ? root["current-context"].as<std::string>() : "");
-    if (ctx_name.empty()) return fail(Errc::kKubeAuth, "kubeconfig " + path + ": no current-context");
+        !context.empty()
+            ? context
+            : (root["current-context"] ? root["current-context"].as<std::string>() : "");
+    if (ctx_name.empty())
+      return fail(Errc::kKubeAuth, "kubeconfig " + path + ": no current-context");
     const YAML::Node ctx = find_named(root["contexts"], ctx_name, "context");
     if (!ctx) {
       return fail(Errc::kKubeAuth, "kubeconfig " + path + ": no context '" + ctx_name + "'");

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "aether/bus/jetstream.hpp"
+
 namespace aether::provisioner {
 namespace {
 
@@ -94,8 +96,7 @@ RoundResult NodeAgent::round() {
     }
   }
   spdlog::info("node {}: {} (runtime '{}'){}", r.report.node, node_state_name(r.report.state()),
-               r.report.runtime,
-               r.report.usable() ? "" : ": " + r.report.failure_summary());
+               r.report.runtime, r.report.usable() ? "" : ": " + r.report.failure_summary());
   std::lock_guard lock(state_mutex_);
   last_event_ = r.event;
   last_report_ = r.report;
@@ -104,6 +105,14 @@ RoundResult NodeAgent::round() {
 }
 
 Result<void> NodeAgent::start() {
+  if (bus_) {
+    // Events go to the contract's stream; create it if nobody has yet, but
+    // never change an operator's settings of an existing one.
+    if (auto s = bus::ensure_stream(*bus_, bus::events_stream_config(), bus::IfExists::kLeave);
+        !s) {
+      spdlog::warn("stream AETHER_EVENTS: {} (events may be lost)", s.error().message);
+    }
+  }
   (void)round();
   if (bus_) {
     auto service = bus::Service::start(
@@ -115,8 +124,8 @@ Result<void> NodeAgent::start() {
     service_ = std::move(*service);
     auto added = service_->add_endpoint<google::protobuf::Empty, v1::NodeEvent>(
         {.name = "probe", .subject = node_probe_subject(provisioner_.config().node)},
-        [this](const google::protobuf::Empty&, const bus::RequestContext&)
-            -> bus::Result<v1::NodeEvent> { return round().event; });
+        [this](const google::protobuf::Empty&,
+               const bus::RequestContext&) -> bus::Result<v1::NodeEvent> { return round().event; });
     if (!added) return fail(Errc::kInvalidConfig, "probe endpoint: " + added.error().message);
   }
   thread_ = std::thread([this] { loop(); });

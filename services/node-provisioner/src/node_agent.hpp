@@ -56,8 +56,7 @@ class NodeAgent {
  public:
   // labeler_factory empty: no Kubernetes (a plain host); bus empty: no events.
   NodeAgent(Provisioner& provisioner, LabelerFactory labeler_factory,
-            std::optional<bus::Connection> bus, http::Registry& registry,
-            NodeAgentOptions options);
+            std::optional<bus::Connection> bus, http::Registry& registry, NodeAgentOptions options);
   ~NodeAgent();
   NodeAgent(const NodeAgent&) = delete;
   NodeAgent& operator=(const NodeAgent&) = delete;

@@ -17,7 +17,8 @@ std::map<std::string, std::string> owned_labels(const nlohmann::json& node) {
 }  // namespace
 
 NodeLabeler::NodeLabeler(KubeClient client, std::string node, int max_conflict_retries)
-    : client_(std::move(client)), node_(std::move(node)),
+    : client_(std::move(client)),
+      node_(std::move(node)),
       max_conflict_retries_(max_conflict_retries) {}
 
 Result<LabelOutcome> NodeLabeler::apply(const NodeReport& report) {

@@ -14,9 +14,9 @@
 namespace aether::provisioner {
 
 struct LabelOutcome {
-  bool patched = false;        // false: the node already matched
+  bool patched = false;  // false: the node already matched
   bool taint_removed = false;
-  int conflicts = 0;           // 409s retried
+  int conflicts = 0;                          // 409s retried
   std::map<std::string, std::string> labels;  // the node's aether.io/* labels afterwards
 };
 

@@ -26,7 +26,7 @@ struct ProvisionerConfig {
   std::filesystem::path guest_source_dir;
   std::vector<AssetSource> extra_assets;
   FetchOptions fetch;
-  HostCheckOptions host;          // asset_dir is filled from asset_dir
+  HostCheckOptions host;              // asset_dir is filled from asset_dir
   HypervisorCheckOptions hypervisor;  // kernel, initrd, cache and work dirs filled from asset_dir
 };
 

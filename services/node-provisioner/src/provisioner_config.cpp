@@ -8,8 +8,8 @@ namespace cfg = aether::config;
 class ProvisionerFields {
  public:
   explicit ProvisionerFields(cfg::Spec& s)
-      : nats_url(s.string("NATS_URL", "nats://127.0.0.1:4222", "NATS server(s)")
-                     .url({"nats", "tls"})),
+      : nats_url(
+            s.string("NATS_URL", "nats://127.0.0.1:4222", "NATS server(s)").url({"nats", "tls"})),
         node(s.string("AETHER_NODE_NAME", "",
                       "this Kubernetes node's name (DaemonSet: spec.nodeName via the downward "
                       "API; empty: the host name)")),
@@ -28,8 +28,8 @@ class ProvisionerFields {
                          "the runtime the node is checked for (auto: firecracker when KVM "
                          "works and it is installed, else qemu)")),
         qemu(s.string("AETHER_QEMU_BINARY", "qemu-system-x86_64", "QEMU binary").non_empty()),
-        firecracker(s.string("AETHER_FIRECRACKER_BINARY", "firecracker", "Firecracker binary")
-                        .non_empty()),
+        firecracker(
+            s.string("AETHER_FIRECRACKER_BINARY", "firecracker", "Firecracker binary").non_empty()),
         allow_emulation(s.boolean("AETHER_ALLOW_EMULATION", false,
                                   "count software emulation (QEMU/TCG) as usable when KVM is "
                                   "not (development and tests only)")),
@@ -41,11 +41,11 @@ class ProvisionerFields {
         probe_cache(s.boolean("AETHER_PROBE_CACHE", true,
                               "reuse the KVM verdict while host, kernel and image are unchanged")),
         min_memory(s.size("AETHER_MIN_MEMORY", 1ull << 30, "memory that must be available")),
-        min_disk(s.size("AETHER_MIN_DISK_FREE", 2ull << 30,
-                        "free disk needed under AETHER_ASSET_DIR")),
-        min_map_count(s.integer("AETHER_MIN_MAX_MAP_COUNT", 65530,
-                                "smallest vm.max_map_count accepted")
-                          .range(1, 1ll << 31)),
+        min_disk(
+            s.size("AETHER_MIN_DISK_FREE", 2ull << 30, "free disk needed under AETHER_ASSET_DIR")),
+        min_map_count(
+            s.integer("AETHER_MIN_MAX_MAP_COUNT", 65530, "smallest vm.max_map_count accepted")
+                .range(1, 1ll << 31)),
         interval(s.duration("AETHER_PROBE_INTERVAL", std::chrono::minutes(10),
                             "time between provisioning rounds (DaemonSet mode)")
                      .range(std::chrono::seconds(1), std::chrono::hours(24))),

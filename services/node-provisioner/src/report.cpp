@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/time_util.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -110,9 +111,8 @@ v1::NodeEvent report_event(const NodeReport& report,
   event.set_assets_version(report.assets_version);
   for (const auto& [k, v] : labels) (*event.mutable_labels())[k] = v;
   for (const auto& [k, v] : report.asset_sha256) (*event.mutable_asset_sha256())[k] = v;
-  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                      report.at.time_since_epoch())
-                      .count();
+  const auto ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(report.at.time_since_epoch()).count();
   *event.mutable_at() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(ns);
   for (const auto& c : report.checks) {
     auto* check = event.add_checks();

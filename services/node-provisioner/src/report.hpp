@@ -19,7 +19,7 @@ enum class CheckResult { kPass, kWarn, kFail };
 struct Check {
   std::string name;  // kebab-case, e.g. "kvm", "dev-net-tun"
   CheckResult result = CheckResult::kFail;
-  std::string reason;  // one line a person understands
+  std::string reason;    // one line a person understands
   bool required = true;  // a failed required check makes the node unusable
   std::chrono::milliseconds duration{0};
 };
@@ -35,7 +35,7 @@ struct NodeReport {
   std::string node;
   std::vector<Check> checks;
   bool kvm_usable = false;
-  std::string runtime;  // "firecracker" | "qemu" | "" when none is usable
+  std::string runtime;             // "firecracker" | "qemu" | "" when none is usable
   bool hypervisor_usable = false;  // KVM, or emulation when allowed
   std::string assets_version;      // empty unless every asset is installed and verified
   std::map<std::string, std::string> asset_sha256;  // installed name -> sum

@@ -37,7 +37,8 @@ TEST_CASE("the guest manifest lists every artefact, then itself; bad manifests a
   TempDir dir;
   write_file(dir.path / "manifest.json",
              R"({"kernel_release": "6.1.0-27-cloud-amd64", "artefacts": {
-                  "vmlinux": {"sha256": ")" + kSum + R"(", "bytes": 1}}})");
+                  "vmlinux": {"sha256": ")" +
+                 kSum + R"(", "bytes": 1}}})");
   auto m = read_guest_manifest(dir.path);
   REQUIRE(m);
   REQUIRE(m->sources.size() == 2);
@@ -82,12 +83,13 @@ TEST_CASE("a source that does not verify is refused and the installed file is ke
   AssetSource good{"extra/kernel", (dir.path / "src/good").string(),
                    aether::digest::sha256_hex("good bytes")};
   REQUIRE(installer.install(good));
-  AssetSource evil = good;
-  evil.source = (dir.path / "src/evil").string();
+  // A new version is pinned, but the source serves other bytes.
+  AssetSource evil{"extra/kernel", (dir.path / "src/evil").string(),
+                   aether::digest::sha256_hex("new bytes")};
   auto refused = installer.install(evil);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == Errc::kChecksum);
-  CHECK_THAT(refused.error().message, Catch::Contains("does not match the pinned " + good.sha256));
+  CHECK_THAT(refused.error().message, Catch::Contains("does not match the pinned " + evil.sha256));
   CHECK_THAT(refused.error().message, Catch::Contains("the installed file is kept"));
   CHECK(read_file(dir.path / "assets/extra/kernel") == "good bytes");
   // No temporary file is left behind.

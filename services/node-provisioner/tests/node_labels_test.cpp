@@ -33,9 +33,9 @@ json node_with(json labels, json taints = json::array()) {
 }  // namespace
 
 TEST_CASE("a usable node gets its labels and loses the unprovisioned taint") {
-  const json taints = json::array(
-      {{{"key", "aether.io/unprovisioned"}, {"effect", "NoSchedule"}},
-       {{"key", "dedicated"}, {"value", "vms"}, {"effect", "NoExecute"}}});
+  const json taints =
+      json::array({{{"key", "aether.io/unprovisioned"}, {"effect", "NoSchedule"}},
+                   {{"key", "dedicated"}, {"value", "vms"}, {"effect", "NoExecute"}}});
   const auto node = node_with({{"kubernetes.io/hostname", "n1"}}, taints);
   const auto patch = node_patch(node, desired_node_state(usable_report()));
   CHECK(patch == json::parse(R"({

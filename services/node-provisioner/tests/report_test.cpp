@@ -36,6 +36,7 @@ TEST_CASE("the node state follows the required checks") {
 TEST_CASE("the NodeEvent carries the whole report") {
   auto r = report_with(CheckResult::kFail, false, CheckResult::kFail);
   r.asset_sha256["guest/vmlinux"] = std::string(64, 'a');
+  r.at = std::chrono::system_clock::from_time_t(1'700'000'000);
   const auto event = report_event(r, {{"aether.io/kvm", "false"}});
   CHECK(event.node() == "node-a.example");
   CHECK(event.state() == aether::v1::NODE_STATE_UNUSABLE);
@@ -47,7 +48,7 @@ TEST_CASE("the NodeEvent carries the whole report") {
   CHECK_FALSE(event.checks(1).required());
   CHECK(event.labels().at("aether.io/kvm") == "false");
   CHECK(event.asset_sha256().at("guest/vmlinux") == std::string(64, 'a'));
-  CHECK(event.at().seconds() > 0);
+  CHECK(event.at().seconds() == 1'700'000'000);
   CHECK(report_event(report_with(CheckResult::kPass, true, CheckResult::kFail), {}).state() ==
         aether::v1::NODE_STATE_DEGRADED);
 }

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
   cli.app().add_flag("--once", once,
                      "one round on this host, print the report, exit (see README for codes)");
   cli.app()
-      ->add_option("--report", format, "report format for --once")
+      .add_option("--report", format, "report format for --once")
       ->check(CLI::IsMember({"json", "text"}));
   if (auto exit_code = cli.parse(argc, argv)) return *exit_code;
   log::init(log_options.config());

@@ -39,12 +39,17 @@ std::optional<std::string> read_file(const fs::path& file) {
   return s.str();
 }
 
-YAML::Node find_named(const YAML::Node& list, const std::string& name, const char* field) {
-  if (!list || !list.IsSequence()) return YAML::Node();
+// The `field` of the entry called `name` in a kubeconfig list, if any.
+std::optional<YAML::Node> find_named(const YAML::Node& list, const std::string& name,
+                                     const char* field) {
+  if (!list || !list.IsSequence()) return std::nullopt;
   for (const auto& item : list) {
-    if (item["name"] && item["name"].as<std::string>() == name) return item[field];
+    if (item["name"] && item["name"].as<std::string>() == name && item[field] &&
+        item[field].IsMap()) {
+      return item[field];
+    }
   }
-  return YAML::Node();
+  return std::nullopt;
 }
 
 // A path in a kubeconfig is relative to the kubeconfig's directory.
@@ -104,17 +109,19 @@ Result<KubeCredentials> kubeconfig_credentials(const std::string& path,
             : (root["current-context"] ? root["current-context"].as<std::string>() : "");
     if (ctx_name.empty())
       return fail(Errc::kKubeAuth, "kubeconfig " + path + ": no current-context");
-    const YAML::Node ctx = find_named(root["contexts"], ctx_name, "context");
-    if (!ctx) {
+    const auto found_ctx = find_named(root["contexts"], ctx_name, "context");
+    if (!found_ctx) {
       return fail(Errc::kKubeAuth, "kubeconfig " + path + ": no context '" + ctx_name + "'");
     }
+    const YAML::Node& ctx = *found_ctx;
     const std::string cluster_name = ctx["cluster"] ? ctx["cluster"].as<std::string>() : "";
     const std::string user_name = ctx["user"] ? ctx["user"].as<std::string>() : "";
-    const YAML::Node cluster = find_named(root["clusters"], cluster_name, "cluster");
-    if (!cluster || !cluster["server"]) {
+    const auto found_cluster = find_named(root["clusters"], cluster_name, "cluster");
+    if (!found_cluster || !(*found_cluster)["server"]) {
       return fail(Errc::kKubeAuth,
                   "kubeconfig " + path + ": cluster '" + cluster_name + "' has no server");
     }
+    const YAML::Node& cluster = *found_cluster;
     KubeCredentials c;
     c.source = path;
     c.server = cluster["server"].as<std::string>();
@@ -131,8 +138,8 @@ Result<KubeCredentials> kubeconfig_credentials(const std::string& path,
     if (cluster["insecure-skip-tls-verify"]) {
       c.insecure_skip_tls_verify = cluster["insecure-skip-tls-verify"].as<bool>();
     }
-    const YAML::Node user = find_named(root["users"], user_name, "user");
-    if (user) {
+    if (const auto found_user = find_named(root["users"], user_name, "user")) {
+      const YAML::Node& user = *found_user;
       if (user["token"]) c.token = user["token"].as<std::string>();
       if (user["tokenFile"]) c.token_file = resolve(user["tokenFile"].as<std::string>(), base);
       auto pem = [&](const char* data, const char* file) -> std::string {

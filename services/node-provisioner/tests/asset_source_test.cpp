@@ -33,7 +33,7 @@ TEST_CASE("extra asset items: NAME=SOURCE#sha256=HEX, each part checked") {
   CHECK_FALSE(parse_extra_source("a/b=/srv/x#sha256=" + kSum));
 }
 
-TEST_CASE("the guest manifest lists every artefact, then itself; bad manifests are named") {
+TEST_CASE("the guest manifest lists every artefact, then itself, bad manifests are named") {
   TempDir dir;
   write_file(dir.path / "manifest.json",
              R"({"kernel_release": "6.1.0-27-cloud-amd64", "artefacts": {

@@ -64,7 +64,7 @@ std::string base64(const std::string& in) {
 }
 }  // namespace
 
-TEST_CASE("a usable node is labelled and loses the unprovisioned taint; nothing else changes") {
+TEST_CASE("a usable node is labelled and loses the unprovisioned taint, nothing else changes") {
   TestTls tls;
   FakeApiServer api(tls, "worker-1", kToken);
   NodeLabeler labeler(KubeClient(credentials(api, tls)), "worker-1");

@@ -60,7 +60,7 @@ TEST_CASE("other keys are never touched, stale aether.io labels are removed") {
   CHECK_FALSE(patch.contains("spec"));
 }
 
-TEST_CASE("a node that already matches needs no patch; recovery clears the annotation") {
+TEST_CASE("a node that already matches needs no patch, recovery clears the annotation") {
   auto node = node_with({{"aether.io/kvm", "true"},
                          {"aether.io/runtime", "firecracker"},
                          {"aether.io/assets", "0123456789ab"}});

@@ -77,7 +77,7 @@ bool kvm_usable_here() {
 
 }  // namespace
 
-TEST_CASE("the real probe: KVM unusable here is said with its reason; emulation makes it qemu") {
+TEST_CASE("the real probe: KVM unusable here is said with its reason, emulation makes it qemu") {
   TempDir assets;
   TempDir fresh_cache;  // a real probe, not a cached verdict
   http::Registry registry;

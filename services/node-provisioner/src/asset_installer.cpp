@@ -120,7 +120,9 @@ Result<std::string> sha256_of_file(const fs::path& file) {
   return sum.hex();
 }
 
-Result<GuestManifest> read_guest_manifest(const fs::path& dir) {
+Result<GuestManifest> read_guest_manifest(const fs::path& given) {
+  std::error_code ec;
+  const fs::path dir = fs::absolute(given, ec);  // sources are absolute paths
   const fs::path file = dir / "manifest.json";
   std::ifstream in(file, std::ios::binary);
   if (!in) return fail(Errc::kIo, "guest image: cannot read " + file.string());

@@ -34,9 +34,9 @@ fs::path guest_dir() {
 // own), so only one of them boots the guest under KVM; the verdict is keyed
 // by host, kernel and initrd, so reusing it is what production does too.
 fs::path probe_cache() {
-  const char* dir = std::getenv("AETHER_NP_PROBE_CACHE");
+  const char* dir = std::getenv("AETHER_BINARY_DIR");  // set by aether_catch_main
   REQUIRE(dir != nullptr);
-  return dir;
+  return fs::path(dir) / "services/node-provisioner/probe-cache";
 }
 
 ProvisionerConfig config_for(const fs::path& assets, bool allow_emulation,
@@ -97,6 +97,17 @@ TEST_CASE("the real probe: KVM unusable here is said with its reason, emulation 
     CHECK(kvm.result == CheckResult::kFail);
     CHECK(kvm.required);
     CHECK_THAT(kvm.reason, Catch::StartsWith("unusable: "));
+    std::error_code ec;
+    if (!fs::exists("/dev/kvm", ec)) {
+      CHECK_THAT(kvm.reason, Catch::Contains("cannot open /dev/kvm"));
+    } else if (std::find(strict.last_hypervisor().probe_steps.begin(),
+                         strict.last_hypervisor().probe_steps.end(),
+                         "cheap checks: passed") != strict.last_hypervisor().probe_steps.end()) {
+      // The nested/PVM case: everything cheap passes, the kernel never answers.
+      CHECK_THAT(
+          kvm.reason,
+          Catch::Contains("unusable: the guest kernel did not answer under KVM within 10 s"));
+    }
     CHECK(r.state() == NodeState::kUnsupported);
     CHECK_FALSE(r.usable());
     CHECK(check_named(r, "runtime").reason ==
@@ -251,7 +262,7 @@ TEST_CASE("events and the probe request on a real nats-server") {
   agent.stop();
 }
 
-TEST_CASE("--once: the report on stdout and the documented exit codes") {
+TEST_CASE("once mode: the report on stdout and the documented exit codes") {
   TempDir assets;
   const std::string bin = std::string(std::getenv("AETHER_BINARY_DIR")) +
                           "/services/node-provisioner/aether-node-provisioner";

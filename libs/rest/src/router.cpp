@@ -55,8 +55,13 @@ void Router::add(std::string method, std::string pattern, Handler handler, Route
     }
     route->segments.emplace_back(seg);
   }
+  auto shape = [](const std::vector<std::string>& segments) {
+    std::vector<std::string> out;
+    for (const auto& s : segments) out.push_back(is_param(s) ? "{}" : s);
+    return out;
+  };
   for (const auto& r : routes_) {
-    if (r->method == method && r->segments == route->segments) {
+    if (r->method == method && shape(r->segments) == shape(route->segments)) {
       throw std::invalid_argument("duplicate route " + method + " " + pattern);
     }
   }

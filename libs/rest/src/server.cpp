@@ -34,6 +34,7 @@ Server::Impl::Impl(ServerOptions opts, Router r, http::Registry& registry)
     : options(std::move(opts)),
       router(std::move(r)),
       ioc(std::max(1, options.io_threads)),
+      work(boost::asio::make_work_guard(ioc)),
       acceptor(ioc),
       pool(static_cast<std::size_t>(std::max(1, options.handler_threads))),
       requests(registry.counter_family(options.metric_prefix + "_requests_total",
@@ -122,6 +123,7 @@ void Server::stop() {
   if (s.in_flight.load() > 0) {
     spdlog::warn("rest: {} requests still running after the drain timeout", s.in_flight.load());
   }
+  s.work.reset();
   s.ioc.stop();
   for (auto& t : s.io) t.join();
   s.io.clear();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -23,6 +24,9 @@ struct Server::Impl {
   ServerOptions options;
   Router router;
   boost::asio::io_context ioc;
+  // Keeps the io threads running while every connection waits on a handler
+  // thread (no async operation pending), e.g. during the drain.
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work;
   boost::asio::ip::tcp::acceptor acceptor;
   boost::asio::thread_pool pool;  // handler threads
   std::vector<std::thread> io;    // io threads

@@ -1,94 +1,44 @@
-// aether-api: wiring only (config, logging, tracing, PostgreSQL, Redis, NATS,
-// the REST server, the admin server, SIGTERM); the logic is in src/.
-//   aether-api                          serve (REST on AETHER_HTTP_PORT)
-//   aether-api tenant create <id> [--operator]   prints the new key, alone
+// aether-api: wiring only. `tenant create` (bootstrap, PostgreSQL only), and
+// the roles of AETHER_API_ROLE: the REST edge (RestEdge) and the projector.
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <iostream>
+#include <thread>
 
-#include "aether/bus/bus.hpp"
+#include "aether/bus/connection.hpp"
 #include "aether/config/cli.hpp"
 #include "aether/http/admin_options.hpp"
+#include "aether/http/admin_server.hpp"
 #include "aether/log/log.hpp"
-#include "aether/redis/settings.hpp"
+#include "aether/schema/schema.hpp"
 #include "aether/trace/exporter.hpp"
-#include "api_routes.hpp"
-#include "http_options.hpp"
+#include "data_config.hpp"
+#include "projector.hpp"
+#include "rest_edge.hpp"
+#include "tenant_command.hpp"
 
 namespace cfg = aether::config;
 using namespace aether;
 
-namespace {
-
-int create_tenant(pg::Pool& pool, const std::string& id, bool operator_scope) {
-  api::TenantStore tenants(pool);
-  api::ApiKeyStore keys(pool);
-  if (auto t = tenants.create({.id = id, .display_name = id}); !t) {
-    std::cerr << "tenant " << id << ": " << t.error().message << "\n";
-    return cfg::kExitFailure;
-  }
-  api::NewApiKey key{.tenant_id = id, .name = "bootstrap"};
-  if (operator_scope) key.scopes.push_back(std::string(api::kScopeOperator));
-  auto issued = keys.issue(key);
-  if (!issued) {
-    std::cerr << "key for " << id << ": " << issued.error().message << "\n";
-    return cfg::kExitFailure;
-  }
-  std::cout << issued->secret << "\n";
-  return cfg::kExitOk;
-}
-
-api::RateCheck rate_check(const redis::RateLimiter& limiter) {
-  return [&limiter](std::string_view subject, std::string_view klass) {
-    api::RateDecision out;
-    auto d = limiter.check(subject, klass);
-    if (!d) {  // fail closed: a limiter we cannot reach is a 503
-      out.allowed = false;
-      out.unavailable = true;
-      out.message = d.error().message;
-      out.retry_after_seconds = static_cast<int>(redis::retry_after(d.error()).count());
-      return out;
-    }
-    out.allowed = d->allowed;
-    out.retry_after_seconds = static_cast<int>((d->retry_after.count() + 999) / 1000);
-    for (auto& h : redis::rate_limit_headers(*d)) out.headers.emplace_back(h.name, h.value);
-    return out;
-  };
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  cfg::Spec spec("aether-api", "REST API for running code in microVMs");
+  cfg::Spec spec("aether-api",
+                 "REST for integrators, and the projection of the bus into PostgreSQL");
   log::LogOptions log_options(spec);
   http::AdminOptions admin_options(spec, 9090);
+  api::DataConfig data(spec);
   api::HttpOptions http_options(spec);
   redis::RedisSettings redis_settings(spec);
-  auto& database_url =
-      spec.string("DATABASE_URL", "postgresql://aether:aether@127.0.0.1:5432/aether",
-                  "PostgreSQL URL")
-          .secret()
-          .url({"postgres", "postgresql"});
-  auto& nats_url = spec.string("NATS_URL", "nats://127.0.0.1:4222", "NATS URL").non_empty();
-  auto& pg_pool_size = spec.integer("AETHER_PG_POOL_SIZE", 8,
-                                    "PostgreSQL connections per replica (replicas x pool < "
-                                    "max_connections)")
-                           .range(1, 1000);
   cfg::Cli cli(spec, AETHER_VERSION);
-  auto* tenant_cmd = cli.app().add_subcommand("tenant", "manage tenants without a key");
-  auto* create_cmd = tenant_cmd->add_subcommand("create", "create a tenant, print its first key");
-  std::string tenant_id;
-  bool operator_scope = false;
-  create_cmd->add_option("id", tenant_id, "tenant id")->required();
-  create_cmd->add_flag("--operator", operator_scope, "the key also gets scope operator");
+  api::TenantCreateArgs tenant_args;
+  auto* tenant_create = api::add_tenant_command(cli.app(), tenant_args);
   if (auto exit_code = cli.parse(argc, argv)) return *exit_code;
-  log::init(log_options.config());
+  log::init(log_options.config());  // stderr: stdout stays the key's alone
 
-  pg::Pool pg_pool({.url = database_url.value(),
-                    .size = static_cast<int>(pg_pool_size.value()),
-                    .application_name = "aether-api"});
-  if (create_cmd->parsed()) return create_tenant(pg_pool, tenant_id, operator_scope);
+  if (tenant_create->parsed()) {
+    pg::Pool pool(data.pool_options("aether-api tenant"));
+    return api::run_tenant_create(tenant_args, pool, std::cout, std::cerr);
+  }
   if (auto t = trace::init_from_env("api"); !t) {
     std::cerr << t.error().message << "\n";
     return cfg::kExitConfig;
@@ -99,63 +49,71 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  auto& registry = http::default_registry();
+  http::register_process_metrics(registry, "api", AETHER_VERSION);
+  pg::Pool pool(data.pool_options("aether-api"));
   auto bus = bus::Connection::connect(
-      {.url = nats_url.value(), .name = "api", .retry_on_failed_connect = true});
-  auto redis_pool = redis::Pool::create(redis_settings.pool());
-  if (!bus || !redis_pool) {
-    spdlog::error("start-up: {}", !bus ? bus.error().message : redis_pool.error().message);
+      {.url = data.nats_url(), .name = "api", .retry_on_failed_connect = true});
+  if (!bus) {
+    spdlog::error("NATS {}: {}", data.nats_url(), bus.error().message);
     return cfg::kExitFailure;
   }
-  auto limiter = redis::RateLimiter::create(**redis_pool, redis_settings.limiter());
-  auto idempotency = redis::IdempotencyStore::create(**redis_pool, redis_settings.idempotency());
-  if (!limiter || !idempotency) {
-    spdlog::error("redis: {}", !limiter ? limiter.error().message : idempotency.error().message);
-    return cfg::kExitConfig;
-  }
-  api::VmStore vms(pg_pool);
-  api::TenantStore tenants(pg_pool);
-  api::ApiKeyStore keys(pg_pool);
-  api::NodeStore nodes(pg_pool);
-  api::ScaleDecisionStore decisions(pg_pool);
-  api::Authenticator auth(keys);
-  api::RouteDeps deps{.vms = vms,
-                      .tenants = tenants,
-                      .keys = keys,
-                      .nodes = nodes,
-                      .decisions = decisions,
-                      .auth = auth,
-                      .bus = *bus,
-                      .rate_check = rate_check(*limiter),
-                      .quotas = {},
-                      .openapi_json = api::openapi_document(),
-                      .max_file_bytes = http_options.max_file_bytes()};
-  api::ApiRoutes routes(deps, &*idempotency);
-  auto& registry = http::default_registry();
-  rest::Server server(http_options.server_options(), routes.router(), registry);
   http::AdminServer admin(admin_options.options(), registry);
   admin.add_readiness_check("nats", [&]() -> http::CheckResult {
-    if (!bus->connected()) return std::unexpected("not connected to " + nats_url.value());
+    if (!bus->connected()) return std::unexpected("not connected to " + data.nats_url());
     return {};
   });
   admin.add_readiness_check("postgres", [&]() -> http::CheckResult {
-    if (auto r = pg_pool.query("SELECT 1", {}); !r) return std::unexpected(r.error().message);
+    auto rows = pool.query("SELECT 1");
+    if (!rows) return std::unexpected(rows.error().message);
     return {};
   });
-  admin.add_readiness_check("redis", [&]() -> http::CheckResult {
-    if (auto r = (*redis_pool)->ping(); !r) return std::unexpected(r.error().message);
+  admin.add_readiness_check("schema", [url = data.database_url()]() -> http::CheckResult {
+    auto check = schema::check_schema_at_least(url, api::kNeedsSchema);
+    if (!check) return std::unexpected(check.error().message);
+    if (!check->ok) return std::unexpected(check->message);
     return {};
   });
-  auto admin_port = admin.start();
-  auto port = server.start();
-  if (!admin_port || !port) {
-    spdlog::error("listen: {}", !port ? port.error().message : admin_port.error().message);
+
+  std::unique_ptr<api::Projector> projector;
+  std::jthread projector_thread;
+  if (data.role() != api::Role::kHttp) {
+    auto p = api::Projector::create(*bus, pool, registry, data.projector_options());
+    if (!p) {
+      spdlog::error("projector: {}", p.error());
+      return cfg::kExitFailure;
+    }
+    projector = std::move(*p);
+    projector_thread = std::jthread([&](std::stop_token stop) { projector->run(stop); });
+  }
+  std::unique_ptr<api::RestEdge> edge;
+  if (data.role() != api::Role::kProjector) {
+    auto made = api::RestEdge::create(http_options, redis_settings, data, pool, *bus, registry);
+    if (!made) {
+      std::cerr << made.error() << "\n";
+      return cfg::kExitConfig;
+    }
+    edge = std::move(*made);
+    edge->add_readiness_checks(admin);
+    auto rest_port = edge->start();
+    if (!rest_port) {
+      spdlog::error("REST server: {}", rest_port.error().message);
+      return cfg::kExitFailure;
+    }
+    spdlog::info("api: REST on port {}", *rest_port);
+  }
+  auto port = admin.start();
+  if (!port) {
+    spdlog::error("admin server: {}", port.error().message);
     return cfg::kExitFailure;
   }
-  spdlog::info("api: REST on port {}, admin on port {}", *port, *admin_port);
+  spdlog::info("api: admin on port {}", *port);
+
   int sig = 0;
   sigwait(&stop_signals, &sig);
-  spdlog::info("api: signal {}: draining", sig);
-  server.stop();  // stop accepting, finish in-flight requests
+  spdlog::info("api: signal {}: stopping", sig);
+  if (edge) edge->stop();  // stop accepting, finish in-flight requests
+  projector_thread = {};   // requests stop and joins: the batch in flight finishes
   admin.stop();
   (void)bus->flush(std::chrono::seconds(5));
   trace::shutdown(std::chrono::seconds(5));

@@ -74,7 +74,7 @@ Result<Connection> Connection::open(const std::string& url, const std::string& a
                                     std::chrono::seconds connect_timeout,
                                     std::chrono::milliseconds statement_timeout) {
   auto conn = schema::connect(url, {application_name, connect_timeout});
-  if (!conn) return make_error(Errc::kUnavailable, conn.error().message);
+  if (!conn) return make_error(Errc::kUnavailable, "database unavailable: " + conn.error().message);
   Connection c(std::move(*conn));
   const std::string settings =
       "SET statement_timeout = " + std::to_string(statement_timeout.count()) +

@@ -25,7 +25,7 @@ TEST_CASE("SQLSTATEs map to the classes a REST edge answers with", "[pg]") {
   CHECK(http_status(Errc::kBug) == 500);
 }
 
-TEST_CASE("text[] literals quote and escape every element", "[pg]") {
+TEST_CASE("text array literals quote and escape every element", "[pg]") {
   CHECK(text_array_literal({}) == "{}");
   CHECK(text_array_literal({"a", "b c"}) == R"({"a","b c"})");
   CHECK(text_array_literal({R"(q"uo\te)", ","}) == R"({"q\"uo\\te",","})");

@@ -32,7 +32,7 @@ pg::PoolOptions options(int size = 2) {
 
 }  // namespace
 
-TEST_CASE("parameterised queries, NULLs and arrays round-trip", "[pg]") {
+TEST_CASE("parameterised queries - NULLs and arrays round-trip", "[pg]") {
   pg::Pool pool(options());
   auto rows = pool.query("SELECT $1::text, $2::bigint, $3::text IS NULL, $4::text[], 't'::boolean",
                          {"it's", "42", std::nullopt, pg::text_array_literal({"a", "b,c"})});
@@ -49,7 +49,7 @@ TEST_CASE("parameterised queries, NULLs and arrays round-trip", "[pg]") {
   CHECK(tz->text(0, 1) == "500ms");
 }
 
-TEST_CASE("errors are typed: conflict, invalid, timeout, bug", "[pg]") {
+TEST_CASE("errors are typed: conflict - invalid - timeout - bug", "[pg]") {
   pg::Pool pool(options());
   REQUIRE(pool.query("DROP TABLE IF EXISTS pg_itest_t"));
   REQUIRE(pool.query("CREATE TABLE pg_itest_t (id int PRIMARY KEY, n int CHECK (n >= 0))"));
@@ -81,7 +81,7 @@ TEST_CASE("errors are typed: conflict, invalid, timeout, bug", "[pg]") {
   CHECK(pool.query("SELECT 1"));
 }
 
-TEST_CASE("a transaction commits, and rolls back when its body fails", "[pg]") {
+TEST_CASE("a transaction commits - and rolls back when its body fails", "[pg]") {
   pg::Pool pool(options());
   REQUIRE(pool.query("DROP TABLE IF EXISTS pg_itest_tx"));
   REQUIRE(pool.query("CREATE TABLE pg_itest_tx (id int PRIMARY KEY)"));
@@ -151,7 +151,7 @@ TEST_CASE("a killed connection is replaced and the query retried", "[pg]") {
   CHECK(pool.stats().dropped_broken == 1);
 }
 
-TEST_CASE("database down is kUnavailable, and the pool recovers when it is back", "[pg]") {
+TEST_CASE("database down is kUnavailable - and the pool recovers when it is back", "[pg]") {
   pg::Pool pool(options(2));
   REQUIRE(pool.query("SELECT 1"));
   REQUIRE(server().stop());

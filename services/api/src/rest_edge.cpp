@@ -39,11 +39,18 @@ std::expected<std::unique_ptr<RestEdge>, std::string> RestEdge::create(
   edge->nodes_ = std::make_unique<NodeStore>(pool);
   edge->decisions_ = std::make_unique<ScaleDecisionStore>(pool);
   edge->auth_ = std::make_unique<Authenticator>(*edge->keys_, data.auth_options());
-  edge->deps_ = std::make_unique<RouteDeps>(RouteDeps{
-      .vms = *edge->vms_, .tenants = *edge->tenants_, .keys = *edge->keys_,
-      .nodes = *edge->nodes_, .decisions = *edge->decisions_, .auth = *edge->auth_, .bus = bus,
-      .rate_check = redis_rate_check(*edge->limiter_), .quotas = data.quota_defaults(),
-      .openapi_json = openapi_document(), .max_file_bytes = http.max_file_bytes()});
+  edge->deps_ =
+      std::make_unique<RouteDeps>(RouteDeps{.vms = *edge->vms_,
+                                            .tenants = *edge->tenants_,
+                                            .keys = *edge->keys_,
+                                            .nodes = *edge->nodes_,
+                                            .decisions = *edge->decisions_,
+                                            .auth = *edge->auth_,
+                                            .bus = bus,
+                                            .rate_check = redis_rate_check(*edge->limiter_),
+                                            .quotas = data.quota_defaults(),
+                                            .openapi_json = openapi_document(),
+                                            .max_file_bytes = http.max_file_bytes()});
   edge->routes_ = std::make_unique<ApiRoutes>(*edge->deps_, edge->idempotency_.get());
   edge->server_ =
       std::make_unique<rest::Server>(http.server_options(), edge->routes_->router(), registry);

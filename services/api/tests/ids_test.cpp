@@ -10,7 +10,7 @@
 
 using namespace aether::api;
 
-TEST_CASE("UUIDv7s are well formed, versioned and sort by creation time", "[api]") {
+TEST_CASE("UUIDv7s are well formed - versioned and sort by creation time", "[api]") {
   std::string previous;
   for (int i = 0; i < 50; ++i) {
     auto id = new_uuid_v7();
@@ -26,7 +26,7 @@ TEST_CASE("UUIDv7s are well formed, versioned and sort by creation time", "[api]
   CHECK(is_uuid("0190C8E2-6C1A-7000-8000-000000000000"));
 }
 
-TEST_CASE("generated keys have the documented shape, a unique prefix and their sha256", "[api]") {
+TEST_CASE("generated keys have the documented shape - a unique prefix and their sha256", "[api]") {
   std::set<std::string> prefixes;
   for (int i = 0; i < 100; ++i) {
     auto k = generate_api_key();

@@ -4,14 +4,17 @@
 #include "api_key_store.hpp"
 #include "authenticator.hpp"
 #include "fixture.hpp"
+#include "tenant_command.hpp"
 #include "tenant_store.hpp"
+
+#include <sstream>
 
 using namespace aether;
 using namespace aether::api;
 using namespace aether::api::testing;
 using namespace std::chrono_literals;
 
-TEST_CASE("tenants: create, get, quotas, disable; bad ids and duplicates refused", "[api]") {
+TEST_CASE("tenants: create - get - quotas - disable - bad ids and duplicates refused", "[api]") {
   auto pool = pool_for(fresh_database());
   TenantStore tenants(*pool);
   auto acme = tenants.create({"acme", "Acme Inc", {.max_vms = 3}});
@@ -56,7 +59,8 @@ TEST_CASE("tenants: create, get, quotas, disable; bad ids and duplicates refused
   CHECK(missing.error().code == StoreErrc::kNotFound);
 }
 
-TEST_CASE("keys: only the sha256 is stored, found by prefix, listed per tenant, revoked", "[api]") {
+TEST_CASE("keys: only the sha256 is stored - found by prefix - listed per tenant - revoked",
+          "[api]") {
   auto pool = pool_for(fresh_database());
   TenantStore tenants(*pool);
   REQUIRE(tenants.create({"acme", "", {}}));
@@ -122,7 +126,7 @@ struct FakeClock {
 
 }  // namespace
 
-TEST_CASE("authenticator: good key, wrong secret, malformed, and the cache", "[api]") {
+TEST_CASE("authenticator: good key - wrong secret - malformed - and the cache", "[api]") {
   auto pool = pool_for(fresh_database());
   TenantStore tenants(*pool);
   REQUIRE(tenants.create({"acme", "", {}}));
@@ -162,7 +166,7 @@ TEST_CASE("authenticator: good key, wrong secret, malformed, and the cache", "[a
   CHECK(revoked.error().code == AuthErrc::kRevoked);
 }
 
-TEST_CASE("authenticator: revoked, disabled tenant and expiry are refused within the TTL",
+TEST_CASE("authenticator: revoked - disabled tenant and expiry are refused within the TTL",
           "[api]") {
   auto pool = pool_for(fresh_database());
   TenantStore tenants(*pool);
@@ -202,7 +206,7 @@ TEST_CASE("authenticator: revoked, disabled tenant and expiry are refused within
   }
 }
 
-TEST_CASE("authenticator: PostgreSQL down is a 503, not a 401", "[api]") {
+TEST_CASE("authenticator: PostgreSQL down is a 503 - not a 401", "[api]") {
   auto pool = pool_for(fresh_database());
   ApiKeyStore keys(*pool);
   Authenticator auth(keys);
@@ -217,4 +221,35 @@ TEST_CASE("authenticator: PostgreSQL down is a 503, not a 401", "[api]") {
   CHECK(r.error().code == AuthErrc::kUnavailable);
   CHECK(r.error().http_status() == 503);
   CHECK(auth.authenticate(bogus.key).error().code == AuthErrc::kUnknownKey);
+}
+
+TEST_CASE("tenant create prints the key alone on stdout - and it authenticates", "[api]") {
+  auto pool = pool_for(fresh_database());
+  std::ostringstream out, err;
+  REQUIRE(run_tenant_create({"acme", "Acme", true, false}, *pool, out, err) == 0);
+  std::string key = out.str();
+  REQUIRE(key.ends_with("\n"));
+  key.pop_back();
+  CHECK(key_prefix(key));  // nothing but the key
+  CHECK(err.str().find("created tenant 'acme'") != std::string::npos);
+  CHECK(err.str().find(key) == std::string::npos);  // never echoed elsewhere
+  ApiKeyStore keys(*pool);
+  Authenticator auth(keys);
+  auto who = auth.authenticate(key);
+  REQUIRE(who);
+  CHECK(who->tenant_id == "acme");
+  CHECK(who->has_scope("operator"));
+
+  std::ostringstream out2, err2;
+  CHECK(run_tenant_create({"acme", "", false, false}, *pool, out2, err2) == 2);
+  CHECK(out2.str().empty());
+  CHECK(err2.str().find("exists already") != std::string::npos);
+  std::ostringstream out3, err3;
+  REQUIRE(run_tenant_create({"acme", "", false, true}, *pool, out3, err3) == 0);
+  auto second = auth.authenticate(out3.str().substr(0, out3.str().size() - 1));
+  REQUIRE(second);
+  CHECK_FALSE(second->has_scope("operator"));
+  std::ostringstream out4, err4;
+  CHECK(run_tenant_create({"Bad Id", "", false, false}, *pool, out4, err4) == 2);
+  CHECK(err4.str().find("must match") != std::string::npos);
 }

@@ -34,7 +34,7 @@ struct Stores {
 
 }  // namespace
 
-TEST_CASE("a PENDING row is readable at once, only by its tenant", "[api]") {
+TEST_CASE("a PENDING row is readable at once - only by its tenant", "[api]") {
   Stores s;
   auto nv = vm_for("acme", 2, 512, R"({"team":"a"})");
   auto created = s.vms.create_pending(nv);
@@ -85,7 +85,7 @@ TEST_CASE("a PENDING row is readable at once, only by its tenant", "[api]") {
   CHECK((*failed)->reason == "bus unavailable");
 }
 
-TEST_CASE("quotas: max_vms, vCPUs and memory over live VMs, defaults for NULL", "[api]") {
+TEST_CASE("quotas: max_vms - vCPUs and memory over live VMs - defaults for NULL", "[api]") {
   Stores s;
   REQUIRE(s.tenants.set_quotas("acme", {.max_vms = 2, .max_vcpus = 3, .max_memory_mib = 1024}));
   REQUIRE(s.vms.create_pending(vm_for("acme", 1, 256)));
@@ -128,7 +128,7 @@ TEST_CASE("quotas: max_vms, vCPUs and memory over live VMs, defaults for NULL", 
   CHECK(disabled.error().code == StoreErrc::kNotFound);
 }
 
-TEST_CASE("list: keyset pages cover every VM once, newest first, with filters", "[api]") {
+TEST_CASE("list: keyset pages cover every VM once - newest first - with filters", "[api]") {
   Stores s;
   REQUIRE(s.tenants.set_quotas("acme", {.max_vms = 100, .max_vcpus = 100}));
   std::vector<std::string> ids;
@@ -188,7 +188,7 @@ TEST_CASE("list: keyset pages cover every VM once, newest first, with filters", 
   CHECK(bad_cursor.error().http_status() == 422);
 }
 
-TEST_CASE("events in stream order; nodes and scale decisions for operators", "[api]") {
+TEST_CASE("events in stream order - nodes and scale decisions for operators", "[api]") {
   Stores s;
   auto v = s.vms.create_pending(vm_for("acme"));
   REQUIRE(v);

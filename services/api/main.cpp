@@ -1,7 +1,5 @@
 // aether-api: wiring only. `tenant create` (bootstrap, PostgreSQL only), and
-// the roles of AETHER_API_ROLE: the projector runs here; the REST edge is
-// wired in by the routes (libs/rest) — until then role http serves only the
-// admin endpoints.
+// the roles of AETHER_API_ROLE: the REST edge (RestEdge) and the projector.
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -17,6 +15,7 @@
 #include "aether/trace/exporter.hpp"
 #include "data_config.hpp"
 #include "projector.hpp"
+#include "rest_edge.hpp"
 #include "tenant_command.hpp"
 
 namespace cfg = aether::config;
@@ -28,6 +27,8 @@ int main(int argc, char** argv) {
   log::LogOptions log_options(spec);
   http::AdminOptions admin_options(spec, 9090);
   api::DataConfig data(spec);
+  api::HttpOptions http_options(spec);
+  redis::RedisSettings redis_settings(spec);
   cfg::Cli cli(spec, AETHER_VERSION);
   api::TenantCreateArgs tenant_args;
   auto* tenant_create = api::add_tenant_command(cli.app(), tenant_args);
@@ -85,8 +86,21 @@ int main(int argc, char** argv) {
     projector = std::move(*p);
     projector_thread = std::jthread([&](std::stop_token stop) { projector->run(stop); });
   }
+  std::unique_ptr<api::RestEdge> edge;
   if (data.role() != api::Role::kProjector) {
-    spdlog::warn("api: the REST edge is not part of this build yet; serving the admin port only");
+    auto made = api::RestEdge::create(http_options, redis_settings, data, pool, *bus, registry);
+    if (!made) {
+      std::cerr << made.error() << "\n";
+      return cfg::kExitConfig;
+    }
+    edge = std::move(*made);
+    edge->add_readiness_checks(admin);
+    auto rest_port = edge->start();
+    if (!rest_port) {
+      spdlog::error("REST server: {}", rest_port.error().message);
+      return cfg::kExitFailure;
+    }
+    spdlog::info("api: REST on port {}", *rest_port);
   }
   auto port = admin.start();
   if (!port) {
@@ -98,8 +112,10 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("api: signal {}: stopping", sig);
-  projector_thread = {};  // requests stop and joins: the batch in flight finishes
+  if (edge) edge->stop();  // stop accepting, finish in-flight requests
+  projector_thread = {};   // requests stop and joins: the batch in flight finishes
   admin.stop();
+  (void)bus->flush(std::chrono::seconds(5));
   trace::shutdown(std::chrono::seconds(5));
   return cfg::kExitOk;
 }

@@ -1,0 +1,49 @@
+// What the REST routes need: the stores, the authenticator, the bus and the
+// rate limit, passed by reference from main.cpp (or a test) that owns them.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "aether/bus/connection.hpp"
+#include "authenticator.hpp"
+#include "node_store.hpp"
+#include "tenant_store.hpp"
+#include "vm_store.hpp"
+
+namespace aether::api {
+
+// One rate-limit check's outcome, as the routes need it (libs/redis'
+// RateLimiter is adapted to this in main.cpp, so routes do not depend on how
+// limits are kept).
+struct RateDecision {
+  bool allowed = true;
+  bool unavailable = false;  // the limiter's store is down: 503
+  int retry_after_seconds = 0;
+  std::string message;
+  std::vector<std::pair<std::string, std::string>> headers;  // RateLimit-*, Retry-After
+};
+// (subject: the key id, route class: read | write | exec | events)
+using RateCheck = std::function<RateDecision(std::string_view subject, std::string_view klass)>;
+
+struct RouteDeps {
+  VmStore& vms;
+  TenantStore& tenants;
+  ApiKeyStore& keys;
+  NodeStore& nodes;
+  ScaleDecisionStore& decisions;
+  Authenticator& auth;
+  bus::Connection& bus;
+  RateCheck rate_check;  // empty: no rate limits
+  QuotaDefaults quotas;
+  std::string openapi_json;  // served at /v1/openapi.json
+  std::chrono::milliseconds bus_timeout{5000};
+  std::chrono::milliseconds max_wait{300'000};  // ?wait=ready&timeout= ceiling
+  std::size_t max_file_bytes = 8 * 1024 * 1024;
+};
+
+}  // namespace aether::api

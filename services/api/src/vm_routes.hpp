@@ -1,0 +1,38 @@
+// The VM routes: POST/GET /v1/vms, GET/DELETE /v1/vms/{id}, POST
+// /v1/vms/{id}/stop, GET /v1/vms/{id}/events. Every read and every command is
+// scoped to the caller's tenant; a command goes onto the bus only after the
+// VM was found in that tenant (another tenant's VM is a 404).
+// Threads: the handlers run on the server's handler threads, any number at once.
+#pragma once
+
+#include "aether/rest/message.hpp"
+#include "route_deps.hpp"
+
+namespace aether::api {
+
+class VmRoutes {
+ public:
+  explicit VmRoutes(RouteDeps& deps) : deps_(deps) {}
+
+  rest::Response create(rest::Request& req, const Principal& who);
+  rest::Response list(rest::Request& req, const Principal& who);
+  rest::Response get(rest::Request& req, const Principal& who);
+  rest::Response stop(rest::Request& req, const Principal& who);
+  rest::Response remove(rest::Request& req, const Principal& who);
+  rest::Response events(rest::Request& req, const Principal& who);
+
+ private:
+  // The VM of {id} in the caller's tenant, or the answer to send instead (400/404/503).
+  std::expected<VmRecord, rest::Response> find(const rest::Request& req, const Principal& who);
+  rest::Response wait_ready(const rest::Request& req, const Principal& who, VmRecord vm,
+                            std::chrono::milliseconds timeout);
+  rest::Response command(const rest::Request& req, const Principal& who, std::string_view op,
+                         const google::protobuf::Message& message);
+
+  RouteDeps& deps_;
+};
+
+// "60s", "1500ms", "30" (seconds) -> milliseconds; nullopt when malformed.
+[[nodiscard]] std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+
+}  // namespace aether::api

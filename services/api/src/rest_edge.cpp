@@ -57,8 +57,9 @@ std::expected<std::unique_ptr<RestEdge>, std::string> RestEdge::create(
   return edge;
 }
 
-void RestEdge::add_readiness_checks(http::AdminServer& admin) {
-  admin.add_readiness_check("redis", [this]() -> http::CheckResult {
+void RestEdge::add_readiness_checks(
+    const std::function<void(std::string, http::ReadinessCheck)>& add) {
+  add("redis", [this]() -> http::CheckResult {
     if (auto r = redis_pool_->ping(); !r) return std::unexpected(r.error().message);
     return {};
   });

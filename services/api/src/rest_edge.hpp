@@ -25,7 +25,8 @@ class RestEdge {
       const HttpOptions& http, const redis::RedisSettings& redis, const DataConfig& data,
       pg::Pool& pool, bus::Connection& bus, http::Registry& registry);
 
-  void add_readiness_checks(http::AdminServer& admin);
+  // Hands its readiness checks (Redis) to `add` (e.g. service::Context::add_readiness_check).
+  void add_readiness_checks(const std::function<void(std::string, http::ReadinessCheck)>& add);
   [[nodiscard]] rest::Result<int> start() { return server_->start(); }
   void stop() { server_->stop(); }
 

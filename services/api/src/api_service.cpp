@@ -1,0 +1,76 @@
+#include "api_service.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <optional>
+#include <thread>
+
+#include "aether/schema/schema.hpp"
+#include "projector.hpp"
+#include "rest_edge.hpp"
+
+namespace aether::api {
+namespace {
+
+// What one run owns; destroyed by libs/service after stop(), in reverse order.
+// The projector and the edge keep references to the connection and the pool,
+// so both are declared first (destroyed last).
+struct ApiParts {
+  std::optional<bus::Connection> bus;
+  std::unique_ptr<pg::Pool> pool;
+  std::unique_ptr<Projector> projector;
+  std::jthread projector_thread;
+  std::unique_ptr<RestEdge> edge;
+};
+
+}  // namespace
+
+service::Result<service::Running> start_api(service::Context& ctx, const DataConfig& data,
+                                            const HttpOptions& http,
+                                            const redis::RedisSettings& redis) {
+  auto bus =
+      ctx.connect_nats({.url = data.nats_url(), .name = "api", .retry_on_failed_connect = true});
+  if (!bus) return std::unexpected(bus.error());
+  auto parts = std::make_shared<ApiParts>();
+  parts->bus = std::move(*bus);
+  bus::Connection& connection = *parts->bus;
+  parts->pool = std::make_unique<pg::Pool>(data.pool_options("aether-api"));
+  pg::Pool& pool = *parts->pool;
+  ctx.add_readiness_check("postgres", [&pool]() -> http::CheckResult {
+    auto rows = pool.query("SELECT 1");
+    if (!rows) return std::unexpected(rows.error().message);
+    return {};
+  });
+  ctx.add_readiness_check("schema", [url = data.database_url()]() -> http::CheckResult {
+    auto check = schema::check_schema_at_least(url, kNeedsSchema);
+    if (!check) return std::unexpected(check.error().message);
+    if (!check->ok) return std::unexpected(check->message);
+    return {};
+  });
+
+  if (data.role() != Role::kHttp) {
+    auto projector = Projector::create(connection, pool, ctx.registry(), data.projector_options());
+    if (!projector) return service::failure("projector: " + projector.error());
+    parts->projector = std::move(*projector);
+    parts->projector_thread =
+        std::jthread([p = parts->projector.get()](std::stop_token stop) { p->run(stop); });
+  }
+  if (data.role() != Role::kProjector) {
+    auto edge = RestEdge::create(http, redis, data, pool, connection, ctx.registry());
+    if (!edge) return service::config_error(edge.error());
+    parts->edge = std::move(*edge);
+    parts->edge->add_readiness_checks([&ctx](std::string name, http::ReadinessCheck check) {
+      ctx.add_readiness_check(std::move(name), std::move(check));
+    });
+    auto port = parts->edge->start();
+    if (!port) return service::failure("REST server: " + port.error().message);
+    spdlog::info("api: REST on port {}", *port);
+  }
+  return service::Running{[parts] {
+    if (parts->edge) parts->edge->stop();  // stop accepting, finish in-flight requests
+    parts->projector_thread = {};          // requests stop and joins: its batch finishes
+    (void)parts->bus->flush(std::chrono::seconds(5));
+  }};
+}
+
+}  // namespace aether::api

@@ -11,6 +11,8 @@ work=${3:?}
 command -v kubectl >/dev/null || { echo "deploy-check: kubectl is missing (it needs Kustomize components support: kubectl >= 1.21)" >&2; exit 1; }
 out="$work/render-$env"
 kubectl kustomize "$root/deploy/kustomize/overlays/$env" >"$out.yaml"
+# the manifests outside the overlays are checked with dev's render
+if [ "$env" = dev ]; then printf -- '---\n' >>"$out.yaml"; cat "$root/deploy/restore-job.yaml" >>"$out.yaml"; fi
 python3 - "$out.yaml" "$out.json" <<'PY'
 import json, sys, yaml
 docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]

@@ -37,13 +37,26 @@ for s in "${services[@]}"; do
   [ -f "services/$s/main.cpp" ] || { echo "images: services/$s/main.cpp does not exist" >&2; exit 2; }
 done
 
+# The build context is the commit the tag names (git archive of HEAD), not the
+# work tree: the image is what the sha says, and edits made while the images
+# build do not invalidate podman's layer cache between the targets.
+# AETHER_IMAGE_CONTEXT=worktree builds the work tree as it is (tag -dirty).
+ctx=$root
+if [ "${AETHER_IMAGE_CONTEXT:-commit}" = commit ] && git rev-parse HEAD >/dev/null 2>&1; then
+  sha=${sha%-dirty}
+  tag="$version-$sha"
+  ctx=$(mktemp -d /var/tmp/aether-image-context.XXXXXX)
+  trap 'rm -rf "$ctx"' EXIT
+  git archive HEAD | tar -x -C "$ctx"
+fi
+
 base=${AETHER_BASE_IMAGE:-}
 if [ -z "$base" ]; then
   if [ "$engine" = podman ] && podman image exists localhost/debian:12; then base=localhost/debian:12
   else base=debian:12-slim; fi
 fi
 
-args=(build --network host -f Containerfile
+args=(build --network host
   --build-arg "BASE_IMAGE=$base" --build-arg "VERSION=$version" --build-arg "GIT_SHA=$sha"
   --build-arg "SERVICES=${services[*]}")
 ccache_dir=${AETHER_CCACHE_DIR:-$(ccache -k cache_dir 2>/dev/null || true)}
@@ -58,7 +71,7 @@ start=$(date +%s)
 for s in "${services[@]}"; do
   t0=$(date +%s)
   echo "images: $engine build --target $s -> $repo/$s:$tag (base $base)" >&2
-  "$engine" "${args[@]}" --target "$s" -t "$repo/$s:$tag" . >&2
+  "$engine" "${args[@]}" -f "$ctx/Containerfile" --target "$s" -t "$repo/$s:$tag" "$ctx" >&2
   echo "images: $repo/$s:$tag in $(($(date +%s) - t0)) s" >&2
   echo "$repo/$s:$tag" | tee -a build/images.txt
 done

@@ -108,6 +108,7 @@ def main():
         else:
             sys.exit("nats-server did not listen within 10 s")
         results = run_cases(port)
+        results.append(prod_config_valid(root, tmp, env))
     finally:
         server.terminate()
         server.wait(10)
@@ -117,6 +118,21 @@ def main():
         print(("ok     " if ok else "FAILED ") + what)
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     sys.exit(1 if failed else 0)
+
+
+def prod_config_valid(root, tmp, env):
+    """overlays/prod's clustered TLS nats.conf, with a throwaway certificate, passes nats-server -t."""
+    prod = os.path.join(root, "deploy/kustomize/components/nats-cluster/nats.conf")
+    d = os.path.join(tmp, "prod")
+    os.makedirs(f"{d}/tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=nats",
+                    "-keyout", f"{d}/tls/tls.key", "-out", f"{d}/tls/tls.crt"], check=True, capture_output=True)
+    shutil.copy(f"{d}/tls/tls.crt", f"{d}/tls/ca.crt")
+    conf = open(prod).read().replace("/etc/nats/tls", f"{d}/tls").replace("/data/jetstream", f"{d}/js")
+    open(f"{d}/nats.conf", "w").write(conf)
+    shutil.copy(os.path.join(root, "deploy/kustomize/base/nats/permissions.conf"), d)
+    r = subprocess.run(["nats-server", "-t", "-c", f"{d}/nats.conf"], env=env, capture_output=True, text=True)
+    return (r.returncode == 0, "prod's clustered TLS nats.conf is valid (nats-server -t)" + ("" if r.returncode == 0 else f": {r.stderr.strip()}"))
 
 
 def run_cases(port):

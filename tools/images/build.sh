@@ -48,6 +48,9 @@ if [ "${AETHER_IMAGE_CONTEXT:-commit}" = commit ] && git rev-parse HEAD >/dev/nu
   ctx=$(mktemp -d /var/tmp/aether-image-context.XXXXXX)
   trap 'rm -rf "$ctx"' EXIT
   git archive HEAD | tar -x -C "$ctx"
+  # one fixed mtime: podman's layer cache keys COPY on file metadata too, so
+  # an unchanged tools/deps/ keeps its (12 min) package layer across commits
+  find "$ctx" -exec touch -h -d @1700000000 {} +
 fi
 
 base=${AETHER_BASE_IMAGE:-}

@@ -272,6 +272,14 @@ def check(env, objs):
                 if "configMapRef" in src and (ns(w), src["configMapRef"]["name"]) not in configmaps:
                     errs.append(f"{where(w, c['name'])}: envFrom configmap {src['configMapRef']['name']} does not exist")
 
+    # Pod Security: "restricted" enforced wherever no exception runs
+    ns_labels = {name(n): n["metadata"].get("labels", {}) for n in by_kind.get("Namespace", [])}
+    for n in sorted(pod_ns):
+        level = ns_labels.get(n, {}).get("pod-security.kubernetes.io/enforce")
+        needs = "privileged" if any(ns(w) == n and (ns(w), name(w)) in PRIVILEGED for w in workloads) else "restricted"
+        if level != needs:
+            errs.append(f"namespace {n}: pod-security enforce is {level!r}, must be {needs!r}")
+
     # quotas, every service deployed, NATS replicas
     for n in sorted(pod_ns):
         for kind in ("ResourceQuota", "LimitRange"):
@@ -318,6 +326,7 @@ def self_test(objs):
         "default deny removed": lambda: [objs_copy.remove(p) for p in [o for o in objs_copy if name(o) == "default-deny" and ns(o) == "aether"]],
         "worker may reach PostgreSQL": lambda: objs_copy.append({"kind": "NetworkPolicy", "apiVersion": "networking.k8s.io/v1", "metadata": {"name": "x", "namespace": "aether"},
                                                                  "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"], "ingress": [{}], "egress": [{}]}}),
+        "namespace not restricted": lambda: first("Namespace", "aether")["metadata"]["labels"].update({"pod-security.kubernetes.io/enforce": "baseline"}),
         "hostNetwork api": lambda: first("Deployment", "api")["spec"]["template"]["spec"].update(hostNetwork=True),
         "missing secret key": lambda: first("Deployment", "api")["spec"]["template"]["spec"]["containers"][0]["env"].append(
             {"name": "X", "valueFrom": {"secretKeyRef": {"name": "aether-db", "key": "nope"}}}),

@@ -6,6 +6,11 @@
 set -euo pipefail
 bin=${1:?usage: runtime-packages.sh BINARY}
 [ -x "$bin" ] || { echo "runtime-packages: $bin is not an executable" >&2; exit 2; }
+# a static binary (vm-agent) needs no package: ldd says so and exits 1
+out=$(LC_ALL=C ldd "$bin" 2>&1) || {
+  case $out in *"not a dynamic executable"*) exit 0 ;; esac
+  echo "runtime-packages: ldd failed on $bin: $out" >&2; exit 1
+}
 owner() {
   # Debian 12 is usrmerged, but dpkg records either /lib or /usr/lib.
   local p=$1 alt

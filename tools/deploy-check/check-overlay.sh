@@ -24,7 +24,8 @@ for d in docs:
 json.dump(docs, open(sys.argv[2], "w"))
 print(f"rendered {len(docs)} objects")
 PY
-cp "$here/validate.mjs" "$work/validate.mjs"
-node "$work/validate.mjs" "$out.json" | grep -v '^ok ' || true
-node "$work/validate.mjs" "$out.json" >/dev/null
+# a copy beside node_modules (module resolution), one per overlay (ctest -j)
+cp "$here/validate.mjs" "$work/validate-$env.mjs"
+node "$work/validate-$env.mjs" "$out.json" | grep -v '^ok ' || true
+node "$work/validate-$env.mjs" "$out.json" >/dev/null
 python3 "$here/policy.py" "$env" "$out.json"

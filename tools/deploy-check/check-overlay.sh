@@ -26,6 +26,8 @@ print(f"rendered {len(docs)} objects")
 PY
 # a copy beside node_modules (module resolution), one per overlay (ctest -j)
 cp "$here/validate.mjs" "$work/validate-$env.mjs"
-node "$work/validate-$env.mjs" "$out.json" | grep -v '^ok ' || true
-node "$work/validate-$env.mjs" "$out.json" >/dev/null
+rc=0
+node "$work/validate-$env.mjs" "$out.json" >"$out.validate" || rc=$?
+grep -v '^ok ' "$out.validate" || true
+[ "$rc" -eq 0 ] || exit "$rc"
 python3 "$here/policy.py" "$env" "$out.json"

@@ -9,6 +9,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 engine=${AETHER_CONTAINER_ENGINE:-$(command -v podman >/dev/null && echo podman || echo docker)}
+run=("$engine" run --pull=never)
 if [ $# -gt 0 ]; then images=("$@"); else mapfile -t images <"$root/build/images.txt"; fi
 [ ${#images[@]} -gt 0 ] || { echo "smoke: no images (run make images first)" >&2; exit 2; }
 
@@ -41,10 +42,10 @@ nats_url=nats://127.0.0.1:$nats_port
 
 start_postgres() {
   pg_port=$(free_port)
-  install -d -o postgres "$tmp/pg"
+  install -d -o postgres "$tmp/pg" "$tmp/pgrun"
   runuser -u postgres -- /usr/lib/postgresql/15/bin/initdb -D "$tmp/pg" -A trust -U postgres >/dev/null
-  runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -w -l "$tmp/pg.log" \
-    -o "-p $pg_port -k $tmp/pg -c listen_addresses=127.0.0.1" start >/dev/null
+  runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -w -l "$tmp/pgrun/pg.log" \
+    -o "-p $pg_port -k $tmp/pgrun -c listen_addresses=127.0.0.1" start >/dev/null
   psql -h 127.0.0.1 -p "$pg_port" -U postgres -qc "CREATE ROLE aether LOGIN PASSWORD 'aether'" -c "CREATE DATABASE aether OWNER aether"
 }
 
@@ -53,7 +54,7 @@ for image in "${images[@]}"; do
   tag=${image##*:}
   version=${tag%%-*}
   echo "== $image"
-  check "$svc --version names $version" sh -c "$engine run --rm $image --version | grep -F '$version'"
+  check "$svc --version names $version" sh -c "${run[*]} --rm $image --version | grep -F '$version'"
   check "$svc labels: version and revision" sh -c \
     "$engine image inspect --format '{{index .Labels \"org.opencontainers.image.version\"}} {{index .Labels \"org.opencontainers.image.revision\"}}' $image | grep -Fx '$version ${tag#*-}'"
   case $svc in
@@ -65,27 +66,28 @@ for image in "${images[@]}"; do
     vm-worker) env_args+=(-e AETHER_RUNTIME=qemu -e AETHER_QEMU_ACCEL=tcg -e AETHER_NETWORK=off
       -e AETHER_STATE_DIR=/tmp/state -e AETHER_PROVISION=true) ;;
   esac
-  check "$svc --check-config" "$engine" run --rm "${env_args[@]}" "$image" --check-config
-  check "$svc --check-config refuses AETHER_LOG_LEVEL=loud" sh -c \
-    "! $engine run --rm -e AETHER_LOG_LEVEL=loud $image --check-config"
+  check "$svc --check-config" "${run[@]}" --rm "${env_args[@]}" "$image" --check-config
+  # exit 3: invalid configuration, the code every Aether binary shares (libs/config)
+  check "$svc --check-config refuses AETHER_LOG_LEVEL=loud with exit 3" sh -c \
+    "${run[*]} --rm -e AETHER_LOG_LEVEL=loud $image --check-config; test \$? = 3"
 
   if [ "$svc" = migration-runner ]; then
     start_postgres
     db="postgresql://aether:aether@127.0.0.1:$pg_port/aether"
-    check "migration-runner up migrates a real PostgreSQL" "$engine" run --rm --network host --read-only \
+    check "migration-runner up migrates a real PostgreSQL" "${run[@]}" --rm --network host --read-only \
       -e "DATABASE_URL=$db" -e "NATS_URL=$nats_url" "$image" up
     check "migration-runner status after up" sh -c \
-      "$engine run --rm --network host --read-only -e DATABASE_URL='$db' $image status --json | grep -q version"
+      "${run[*]} --rm --network host --read-only -e DATABASE_URL='$db' $image status --json | grep -q version"
     continue
   fi
   if [ "$svc" = vm-worker ]; then
-    check "vm-worker guest assets match their sums" "$engine" run --rm --entrypoint /bin/sh "$image" \
+    check "vm-worker guest assets match their sums" "${run[@]}" --rm --entrypoint /bin/sh "$image" \
       -c 'cd /var/lib/aether/guest && sha256sum -c SHA256SUMS'
   fi
   admin=$(free_port)
   name=aether-smoke-$svc-$$
   containers+=("$name")
-  "$engine" run -d --name "$name" --network host --read-only --tmpfs /tmp \
+  "${run[@]}" -d --name "$name" --network host --read-only --tmpfs /tmp \
     "${env_args[@]}" -e "AETHER_ADMIN_PORT=$admin" -e AETHER_ADMIN_ADDR=127.0.0.1 "$image" >/dev/null
   check "$svc admin port answers /healthz" wait_http "http://127.0.0.1:$admin/healthz"
   check "$svc /readyz is ready with NATS up" wait_http "http://127.0.0.1:$admin/readyz"

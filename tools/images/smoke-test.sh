@@ -76,8 +76,9 @@ for image in "${images[@]}"; do
     db="postgresql://aether:aether@127.0.0.1:$pg_port/aether"
     check "migration-runner up migrates a real PostgreSQL" "${run[@]}" --rm --network host --read-only \
       -e "DATABASE_URL=$db" -e "NATS_URL=$nats_url" "$image" up
-    check "migration-runner status after up" sh -c \
-      "${run[*]} --rm --network host --read-only -e DATABASE_URL='$db' $image status --json | grep -q version"
+    check "migration-runner status after up: nothing pending, at the latest version" sh -c \
+      "${run[*]} --rm --network host --read-only -e DATABASE_URL='$db' $image status --json |
+       python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(not (d[\"pending\"] in (0, []) and d[\"current_version\"] == d[\"latest_version\"] > 0))'"
     continue
   fi
   if [ "$svc" = vm-worker ]; then

@@ -60,3 +60,25 @@ bench: build
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# Container images (Containerfile): podman or docker, whichever is present,
+# tagged aether/<service>:<version>-<git sha> (tools/images/README.md).
+# images-setup installs podman, runc, containers.conf and the debootstrap'd
+# base image where no registry is reachable (idempotent).
+.PHONY: images-setup images images-smoke e2e-kind
+
+images-setup:
+	@if command -v docker >/dev/null && ! command -v podman >/dev/null; then echo "images: docker present, no setup"; \
+	else tools/images/setup-podman.sh; fi
+
+images: images-setup
+	tools/images/build.sh $(SERVICES)
+
+images-smoke:
+	tools/images/smoke-test.sh
+
+# Kind (machines with docker and kind only; not this one): a cluster from
+# deploy/kind/cluster.yaml, the images loaded, overlays/kind applied, the
+# e2e suite against it.
+e2e-kind: images
+	deploy/kind/e2e-kind.sh

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Builds one image per service from ./Containerfile with podman (preferred) or
+# docker, tagged aether/<service>:<version>-<git sha>. What `make images` runs.
+#
+#   tools/images/build.sh [SERVICE...]     default: every services/<s>/main.cpp but vm-agent
+#
+# Environment: AETHER_CONTAINER_ENGINE (podman|docker), AETHER_BASE_IMAGE
+# (default localhost/debian:12 when podman has it, else debian:12-slim),
+# AETHER_IMAGE_REPO (default aether), AETHER_CCACHE_DIR (host ccache mounted
+# into the build with podman; default ccache's own dir; "off" to not mount).
+# Prints the tags built, one a line, on stdout (progress on stderr), and
+# writes them to build/images.txt for the smoke test.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+
+engine=${AETHER_CONTAINER_ENGINE:-}
+if [ -z "$engine" ]; then
+  if command -v podman >/dev/null; then engine=podman
+  elif command -v docker >/dev/null; then engine=docker
+  else echo "images: neither podman nor docker found (tools/images/setup-podman.sh installs podman)" >&2; exit 2
+  fi
+fi
+
+version=$(sed -n 's/^project(aether VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+[ -n "$version" ] || { echo "images: no project(aether VERSION x.y.z) in CMakeLists.txt" >&2; exit 2; }
+sha=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+[ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || sha="$sha-dirty"
+tag="$version-$sha"
+repo=${AETHER_IMAGE_REPO:-aether}
+
+if [ $# -gt 0 ]; then services=("$@"); else
+  mapfile -t services < <(for d in services/*/main.cpp; do basename "$(dirname "$d")"; done | grep -vx vm-agent)
+fi
+for s in "${services[@]}"; do
+  grep -q "^FROM .* AS $s\$" Containerfile || { echo "images: no stage '$s' in Containerfile" >&2; exit 2; }
+  [ -f "services/$s/main.cpp" ] || { echo "images: services/$s/main.cpp does not exist" >&2; exit 2; }
+done
+
+# The build context is the commit the tag names (git archive of HEAD), not the
+# work tree: the image is what the sha says, and edits made while the images
+# build do not invalidate podman's layer cache between the targets.
+# AETHER_IMAGE_CONTEXT=worktree builds the work tree as it is (tag -dirty).
+ctx=$root
+if [ "${AETHER_IMAGE_CONTEXT:-commit}" = commit ] && git rev-parse HEAD >/dev/null 2>&1; then
+  sha=${sha%-dirty}
+  tag="$version-$sha"
+  ctx=$(mktemp -d /var/tmp/aether-image-context.XXXXXX)
+  trap 'rm -rf "$ctx"' EXIT
+  git archive HEAD | tar -x -C "$ctx"
+  # one fixed mtime: podman's layer cache keys COPY on file metadata too, so
+  # an unchanged tools/deps/ keeps its (12 min) package layer across commits
+  find "$ctx" -exec touch -h -d @1700000000 {} +
+fi
+
+base=${AETHER_BASE_IMAGE:-}
+if [ -z "$base" ]; then
+  if [ "$engine" = podman ] && podman image exists localhost/debian:12; then base=localhost/debian:12
+  else base=debian:12-slim; fi
+fi
+
+args=(build --network host
+  --build-arg "BASE_IMAGE=$base" --build-arg "VERSION=$version" --build-arg "GIT_SHA=$sha"
+  --build-arg "SERVICES=${services[*]}")
+ccache_dir=${AETHER_CCACHE_DIR:-$(ccache -k cache_dir 2>/dev/null || true)}
+if [ "$engine" = podman ] && [ "$ccache_dir" != off ] && [ -n "$ccache_dir" ]; then
+  mkdir -p "$ccache_dir"
+  args+=(-v "$ccache_dir:/ccache")
+fi
+
+mkdir -p build
+: >build/images.txt
+start=$(date +%s)
+for s in "${services[@]}"; do
+  t0=$(date +%s)
+  echo "images: $engine build --target $s -> $repo/$s:$tag (base $base)" >&2
+  "$engine" "${args[@]}" -f "$ctx/Containerfile" --target "$s" -t "$repo/$s:$tag" "$ctx" >&2
+  echo "images: $repo/$s:$tag in $(($(date +%s) - t0)) s" >&2
+  echo "$repo/$s:$tag" | tee -a build/images.txt
+done
+echo "images: ${#services[@]} image(s) in $(($(date +%s) - start)) s" >&2

@@ -40,6 +40,28 @@ std::optional<std::size_t> RoomPlanner::smallest_fitting(const Resources& free) 
   return std::nullopt;
 }
 
+double RoomPlanner::shortfall(std::size_t c, const Resources& free) const {
+  const Resources& u = units_[c];
+  double missing = 0;
+  if (u.vcpus > free.vcpus) missing += double(u.vcpus - free.vcpus) / u.vcpus;
+  if (u.memory_mib > free.memory_mib) {
+    missing += double(u.memory_mib - free.memory_mib) / double(u.memory_mib);
+  }
+  if (free.vms == 0) missing += 1;
+  return missing;
+}
+
+bool RoomPlanner::holds_for(std::size_t c, const Resources& free, const std::string& self_id,
+                            const std::vector<PeerRoom>& peers, std::uint64_t waiting) const {
+  const double mine = shortfall(c, free);
+  std::uint64_t closer = 0;
+  for (const auto& p : peers) {
+    const double theirs = shortfall(c, p.free);
+    if (theirs < mine || (theirs == mine && p.worker_id < self_id)) ++closer;
+  }
+  return closer < waiting;
+}
+
 PullDecision RoomPlanner::decide(std::size_t c, const Resources& free,
                                  const std::vector<bool>& starving,
                                  const std::vector<PeerRoom>& peers) const {

@@ -5,7 +5,8 @@
 // fits in its free room, so a fetched create never waits for room. Two rules
 // on top:
 //  - starvation guard: while a larger class L is starving (its backlog has
-//    waited longer than AETHER_STARVATION_AFTER while it does not fit here),
+//    waited longer than AETHER_STARVATION_AFTER while it does not fit here,
+//    and this worker is among the ones closest to fitting it, see holds_for),
 //    a smaller class is pulled only if unit(L) would still fit after it, so
 //    room accumulates for L instead of being taken by a stream of small VMs;
 //  - fairness: while a live peer that accepts creates has room for more VMs
@@ -31,6 +32,7 @@ struct PeerRoom {
   std::string worker_id;
   bool accepting = false;
   std::vector<std::uint32_t> fits;  // per class, same order as the table
+  Resources free;                   // WorkerStatus.free
 };
 
 enum class PullDecision {
@@ -58,6 +60,16 @@ class RoomPlanner {
   }
   // The smallest class whose unit fits `free` (nullopt: none).
   [[nodiscard]] std::optional<std::size_t> smallest_fitting(const Resources& free) const;
+
+  // How far `free` is from holding unit(c): the missing share of each
+  // resource, summed (0: it fits).
+  [[nodiscard]] double shortfall(std::size_t c, const Resources& free) const;
+  // Whether this worker should keep room for a starving class c whose
+  // backlog holds `waiting` creates: only the `waiting` workers closest to
+  // fitting it do (ties: the lower worker id), so the cluster holds room for
+  // as many VMs of c as wait, not one per worker.
+  [[nodiscard]] bool holds_for(std::size_t c, const Resources& free, const std::string& self_id,
+                               const std::vector<PeerRoom>& peers, std::uint64_t waiting) const;
 
   // `starving[l]`: class l is starving (see above). `peers`: the others.
   [[nodiscard]] PullDecision decide(std::size_t c, const Resources& free,

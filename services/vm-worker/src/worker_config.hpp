@@ -61,8 +61,8 @@ struct CapacitySource {
   NodeFacts node;
   double cpu_overcommit = 4.0;
   std::uint64_t host_reserve_mib = 2048;
-  bool vcpus_from_node = true;   // AETHER_CAPACITY_VCPUS unset or 0
-  bool memory_from_node = true;  // AETHER_CAPACITY_MEMORY unset or 0
+  bool vcpus_from_node = false;   // AETHER_CAPACITY_VCPUS unset or 0
+  bool memory_from_node = false;  // AETHER_CAPACITY_MEMORY unset or 0
 };
 [[nodiscard]] std::string describe(const CapacitySource& s, const Resources& capacity);
 

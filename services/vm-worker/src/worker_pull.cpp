@@ -147,12 +147,18 @@ void Worker::watch_backlog(std::size_t index, PullState& state, PullDecision dec
     state.override_defer = true;
   }
   if (decision == PullDecision::kNoRoom && waited >= config_.starvation_after) {
+    // Only the workers closest to fitting it keep room, one per waiting create.
+    const bool hold =
+        planner_.holds_for(index, base_free(), config_.worker_id,
+                           peers_ ? peers_->peers() : std::vector<PeerRoom>{}, backlog->pending);
     std::lock_guard lock(boots_mutex_);
-    if (!starving_[index]) {
-      starving_[index] = true;
-      spdlog::info("vm-worker: class {} has waited {} ms for room; holding back smaller classes",
-                   planner_.classes()[index].name,
-                   std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
+    if (starving_[index] != hold) {
+      starving_[index] = hold;
+      if (hold) {
+        spdlog::info("vm-worker: class {} has waited {} ms for room; holding back smaller classes",
+                     planner_.classes()[index].name,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
+      }
       status_changed();
     }
   }

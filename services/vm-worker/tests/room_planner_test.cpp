@@ -56,13 +56,29 @@ TEST_CASE("planner: a starving larger class keeps its room from smaller ones") {
 TEST_CASE("planner: a worker defers to a peer with more room for the class") {
   auto p = planner();
   const Resources free{2, 4096, 8};  // 2 small VMs fit
-  const PeerRoom emptier{"b", true, {8, 4, 4}};
-  const PeerRoom fuller{"c", true, {1, 0, 0}};
-  const PeerRoom same{"d", true, {2, 1, 1}};
-  const PeerRoom busy{"e", false, {8, 4, 4}};
+  const PeerRoom emptier{"b", true, {8, 4, 4}, {}};
+  const PeerRoom fuller{"c", true, {1, 0, 0}, {}};
+  const PeerRoom same{"d", true, {2, 1, 1}, {}};
+  const PeerRoom busy{"e", false, {8, 4, 4}, {}};
   CHECK(p.decide(0, free, kNoneStarving, {emptier}) == PullDecision::kDefer);
   CHECK(p.decide(0, free, kNoneStarving, {fuller, same}) == PullDecision::kPull);
   CHECK(p.decide(0, free, kNoneStarving, {busy}) == PullDecision::kPull);
   // No room beats deferring: the answer says why it does not pull.
   CHECK(p.decide(1, {1, 4096, 8}, kNoneStarving, {emptier}) == PullDecision::kNoRoom);
+}
+
+TEST_CASE("planner: only the workers closest to fitting a starving class keep room for it") {
+  auto p = planner();
+  // Medium (2 vCPU / 2 GiB) starving; this worker "w-b" has 1 vCPU free.
+  const Resources mine{1, 4096, 8};
+  const PeerRoom closer{"w-c", true, {}, {1, 8192, 8}};    // as close, higher id
+  const PeerRoom lower_id{"w-a", true, {}, {1, 4096, 8}};  // as close, lower id
+  const PeerRoom far{"w-d", true, {}, {0, 1024, 8}};
+  CHECK(p.shortfall(1, mine) == Approx(0.5));
+  CHECK(p.shortfall(1, {2, 2048, 1}) == 0);
+  CHECK(p.holds_for(1, mine, "w-b", {far}, 1));
+  CHECK(p.holds_for(1, mine, "w-b", {closer, far}, 1));  // same shortfall, higher id
+  CHECK_FALSE(p.holds_for(1, mine, "w-b", {lower_id, far}, 1));
+  CHECK(p.holds_for(1, mine, "w-b", {lower_id, far}, 2));  // two waiting: two workers hold
+  CHECK_FALSE(p.holds_for(1, {0, 0, 0}, "w-b", {far}, 1));
 }

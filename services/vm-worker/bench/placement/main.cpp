@@ -9,6 +9,7 @@
 // Usage: aether-bench-placement [workload.csv] [workers] [--generate]
 //   --generate writes a new workload (seed 42) to the path and exits.
 #include <nats/nats.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -139,6 +140,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   const std::vector<VmRequest>& w = *loaded;
+  spdlog::set_level(spdlog::level::warn);  // one line per VM transition otherwise
   const placement::Node node{8, 8192, 16};
 
   auto server = devstack::NatsServer::start();

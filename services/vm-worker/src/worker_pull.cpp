@@ -71,8 +71,12 @@ PullDecision Worker::decide_locked(std::size_t index, const Resources& base, boo
   if (boots_in_flight_ >= static_cast<int>(config_.max_concurrent_boots)) {
     return PullDecision::kBusy;
   }
-  Resources free = base;
-  for (const auto& p : pulling_) free = minus(free, p);
+  // Other consumers' outstanding pulls are not taken off: a large class's
+  // pull, waiting up to 500 ms at a time, would otherwise keep every smaller
+  // class from pulling on a node with room for either. Two creates fetched
+  // in the same instant that do not both fit: the second is nak'ed back
+  // (busy retry delay), never held.
+  const Resources& free = base;
   const std::size_t cls = index < planner_.size() ? index : 0;
   std::vector<PeerRoom> peers;
   if (!ignore_peers && config_.fair_defer_max.count() > 0 && peers_) peers = peers_->peers();

@@ -231,6 +231,35 @@ StreamConfig events_stream_config(const ProvisionConfig& p) {
           .duplicate_window = std::chrono::minutes(2)};
 }
 
+ConsumerConfig vm_create_consumer_config(const ProvisionConfig& p, std::string_view class_name) {
+  ConsumerConfig c;
+  c.stream = kCmdsStream;
+  c.durable =
+      class_name.empty() ? std::string(kVmCreateConsumer) : vm_create_class_consumer(class_name);
+  c.filter_subject =
+      class_name.empty() ? std::string(kVmCreateSubject) : vm_create_class_subject(class_name);
+  c.ack_wait = p.vm_create_ack_wait;
+  c.max_deliver = p.vm_create_max_deliver;
+  c.backoff = p.vm_create_backoff;
+  return c;
+}
+
+Result<ConsumerBacklog> consumer_backlog(Connection& connection, std::string_view stream,
+                                         std::string_view durable) {
+  jsConsumerInfo* raw_info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const std::string s_name(stream), d_name(durable);
+  natsStatus s = js_GetConsumerInfo(&raw_info, connection.jetstream(), s_name.c_str(),
+                                    d_name.c_str(), nullptr, &code);
+  ConsumerInfoPtr info(raw_info);
+  if (s != NATS_OK)
+    return detail::fail_status(s, "reading consumer " + s_name + "/" + d_name, code);
+  return ConsumerBacklog{.pending = info->NumPending,
+                         .ack_pending = static_cast<std::uint64_t>(info->NumAckPending),
+                         .redelivered = static_cast<std::uint64_t>(info->NumRedelivered),
+                         .waiting_pulls = static_cast<int>(info->NumWaiting)};
+}
+
 Result<ProvisionReport> provision(Connection& connection, const ProvisionConfig& p) {
   ProvisionReport report;
   auto note = [&](std::string what, const Result<Provisioned>& r) -> Result<void> {
@@ -246,15 +275,17 @@ Result<ProvisionReport> provision(Connection& connection, const ProvisionConfig&
   if (auto r = note("stream " + events.name, ensure_stream(connection, events)); !r) {
     return std::unexpected(r.error());
   }
-  ConsumerConfig vm_create;
-  vm_create.stream = kCmdsStream;
-  vm_create.durable = kVmCreateConsumer;
-  vm_create.filter_subject = kVmCreateSubject;
-  vm_create.ack_wait = p.vm_create_ack_wait;
-  vm_create.max_deliver = p.vm_create_max_deliver;
-  vm_create.backoff = p.vm_create_backoff;
-  if (auto r = note("consumer vm-create", ensure_consumer(connection, vm_create)); !r) {
+  if (p.vm_classes.empty()) return fail(Errc::kInvalidArgument, "vm_classes must not be empty");
+  const ConsumerConfig vm_create = vm_create_consumer_config(p);
+  if (auto r = note("consumer " + vm_create.durable, ensure_consumer(connection, vm_create)); !r) {
     return std::unexpected(r.error());
+  }
+  for (const auto& c : p.vm_classes) {
+    const ConsumerConfig per_class = vm_create_consumer_config(p, c.name);
+    if (auto r = note("consumer " + per_class.durable, ensure_consumer(connection, per_class));
+        !r) {
+      return std::unexpected(r.error());
+    }
   }
   KvConfig workers{std::string(kWorkersBucket), p.workers_ttl, 1, p.replicas, true};
   if (auto r = note("kv " + workers.bucket, ensure_kv(connection, workers)); !r) {

@@ -44,6 +44,8 @@
 #include "errors.hpp"
 #include "events.hpp"
 #include "hosted_vm.hpp"
+#include "peer_board.hpp"
+#include "room_planner.hpp"
 #include "runtime_health.hpp"
 #include "worker_config.hpp"
 #include "worker_metrics.hpp"
@@ -83,15 +85,34 @@ class Worker {
   [[nodiscard]] RecoveryReport recovery_report() const { return recovery_; }
 
  private:
+  // --- pulling creates (worker_pull.cpp): one thread per create consumer,
+  // index 0..classes-1 for vm-create-<class>, index `classes` for the plain
+  // vm-create (pulled like the smallest class; what does not fit here is
+  // forwarded to its class).
+  struct PullState;
+  void consume_loop(std::stop_token stop, std::size_t index);
+  // How many creates consumer `index` may fetch now (0 or 1); a 1 holds a
+  // provisional reservation of the class's unit until the next call. With no
+  // room it waits up to 250 ms for room_changed()/boot_finished().
+  int room(std::size_t index, PullState& state);
+  // Under boots_mutex_: the pull decision for consumer `index` now, `base`
+  // being base_free() (provisional reservations are taken off here).
+  [[nodiscard]] PullDecision decide_locked(std::size_t index, const Resources& base,
+                                           bool ignore_peers);
+  // Free room now: ledger free + warm-pool VMs (a create evicts them).
+  [[nodiscard]] Resources base_free() const;
+  [[nodiscard]] bool accepting() const;
+  // Reads the consumer's backlog while it is not pulled (starvation, fairness).
+  void watch_backlog(std::size_t index, PullState& state, PullDecision decision);
+  void room_changed();    // resources released: wakes a waiting room()
+  void boot_finished();   // --boots_in_flight_, and wakes room() and shutdown()
+  void status_changed();  // room changed: the heartbeat puts WorkerStatus soon
+  // Republishes a create this worker cannot fit to its class subject, then acks.
+  void forward(bus::JsMessage& message, const v1::CreateVm& create, std::size_t cls);
+
   // --- create path (worker_create.cpp)
-  void consume_loop(std::stop_token stop);
-  // How many creates to fetch now (0 or 1). With no room it waits up to
-  // 250 ms for room_changed()/boot_finished() before answering.
-  int room();
-  int room_now();
-  void room_changed();   // resources released: wakes a waiting room()
-  void boot_finished();  // --boots_in_flight_, and wakes room() and shutdown()
-  void handle_create(bus::JsMessage& message);
+  // `index`: the consumer it came from (see consume_loop).
+  void handle_create(bus::JsMessage& message, std::size_t index);
   void boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<HostedVm> hosted,
                std::optional<trace::SpanContext> parent, Clock::time_point fetched);
   // After a boot failed for a node reason: hand the create back to the queue
@@ -151,6 +172,8 @@ class Worker {
   std::unique_ptr<net::HostNetwork> network_;  // set in start() when network_enabled
   WorkerMetrics metrics_;
   CapacityLedger ledger_;
+  RoomPlanner planner_;
+  std::unique_ptr<PeerBoard> peers_;
   RuntimeHealth health_;
   std::unique_ptr<EventPublisher> events_;
   std::optional<bus::KvBucket> workers_kv_;
@@ -164,8 +187,13 @@ class Worker {
 
   mutable std::mutex boots_mutex_;
   std::condition_variable boots_changed_;
-  int boots_in_flight_ = 0;       // guarded by boots_mutex_
-  std::uint64_t room_epoch_ = 0;  // bumped when room may have freed; guarded by boots_mutex_
+  int boots_in_flight_ = 0;         // guarded by boots_mutex_
+  std::uint64_t room_epoch_ = 0;    // bumped when room may have freed; guarded by boots_mutex_
+  std::vector<Resources> pulling_;  // provisional reservation per consumer; guarded by boots_mutex_
+  std::vector<bool> starving_;      // per class (see RoomPlanner); guarded by boots_mutex_
+  std::mutex status_mutex_;
+  std::condition_variable_any status_cv_;
+  bool status_dirty_ = false;  // guarded by status_mutex_
   struct BootThread {
     std::shared_ptr<std::atomic<bool>> done;
     std::jthread thread;
@@ -176,7 +204,7 @@ class Worker {
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> killed_{false};  // kill(): boots still running end silently
-  std::jthread consumer_thread_;
+  std::vector<std::jthread> consumer_threads_;
   std::jthread reaper_thread_;
   std::jthread heartbeat_thread_;
   std::jthread pool_thread_;

@@ -1,7 +1,12 @@
 #include "worker_config.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
+#include <fstream>
+#include <limits>
 #include <thread>
 
 namespace aether::worker {
@@ -11,8 +16,9 @@ constexpr std::uint64_t kMiB = 1024 * 1024;
 
 class WorkerConfigFields {
  public:
-  explicit WorkerConfigFields(cfg::Spec& s)
-      : nats_url(s.string("NATS_URL", "nats://127.0.0.1:4222", "NATS server URL(s)")
+  WorkerConfigFields(cfg::Spec& s, NodeFacts node)
+      : node_(node),
+        nats_url(s.string("NATS_URL", "nats://127.0.0.1:4222", "NATS server URL(s)")
                      .url({"nats", "tls"})),
         worker_id(s.string("AETHER_WORKER_ID", host_name(),
                            "this worker's id (subject token, KV key); default: host name")
@@ -31,19 +37,65 @@ class WorkerConfigFields {
                   if (t) return std::nullopt;
                   return t.error().message.substr(t.error().message.find(": ") + 2);
                 })),
-        cap_vcpus(s.integer("AETHER_CAPACITY_VCPUS",
-                            static_cast<std::int64_t>(std::thread::hardware_concurrency()),
-                            "vCPUs this worker may hand out")
-                      .range(1, 4096)),
-        cap_memory(
-            s.size("AETHER_CAPACITY_MEMORY", 2048 * kMiB, "guest memory this worker may hand out")
-                .range(64 * kMiB, 1ull << 50)),
-        cap_vms(s.integer("AETHER_CAPACITY_MAX_VMS", 8, "VMs (warm pool included) at once")
+        cpu_overcommit(s.string("AETHER_CPU_OVERCOMMIT", "4",
+                                "vCPUs handed out per host core when AETHER_CAPACITY_VCPUS is "
+                                "0 (vCPUs are time-shared; memory is never overcommitted)")
+                           .check([](const std::string& v) { return overcommit_problem(v); })),
+        host_reserve(
+            s.size("AETHER_HOST_RESERVE_MEMORY", 2048 * kMiB,
+                   "host memory kept for the host when AETHER_CAPACITY_MEMORY is 0 (this node: " +
+                       std::to_string(node_.memory_mib) + " MiB)")
+                .check([this](const std::uint64_t& v) -> std::optional<std::string> {
+                  if (v / kMiB < node_.memory_mib) return std::nullopt;
+                  return "must be below the host's memory (" + std::to_string(node_.memory_mib) +
+                         " MiB)";
+                })),
+        cap_vcpus(s.integer("AETHER_CAPACITY_VCPUS", 0,
+                            "vCPUs this worker may hand out; 0: cores x AETHER_CPU_OVERCOMMIT "
+                            "(this node: " +
+                                std::to_string(node_.cores) + " cores)")
+                      .range(0, 65536)),
+        cap_memory(s.size("AETHER_CAPACITY_MEMORY", 0,
+                          "guest memory this worker may hand out; 0: the host's memory minus "
+                          "AETHER_HOST_RESERVE_MEMORY")
+                       .range(0, 1ull << 50)
+                       .check([this](const std::uint64_t&) { return capacity_problem(); })),
+        cap_vms(s.integer("AETHER_CAPACITY_MAX_VMS", 32, "VMs (warm pool included) at once")
                     .range(1, 4096)),
-        max_vcpus(
-            s.integer("AETHER_VM_MAX_VCPUS", 2, "most vCPUs one VM may ask for").range(1, 32)),
+        max_vcpus(s.integer("AETHER_VM_MAX_VCPUS", 2, "most vCPUs one VM may ask for")
+                      .range(1, 32)
+                      .check([this](const std::int64_t& v) -> std::optional<std::string> {
+                        auto cap = capacity();
+                        if (!cap || static_cast<std::uint64_t>(v) <= cap->vcpus) {
+                          return std::nullopt;
+                        }
+                        return "must not exceed the worker's vCPU capacity of " +
+                               std::to_string(cap->vcpus) +
+                               " (AETHER_CAPACITY_VCPUS, or cores x AETHER_CPU_OVERCOMMIT)";
+                      })),
         max_memory(s.size("AETHER_VM_MAX_MEMORY", 2048 * kMiB, "most memory one VM may ask for")
-                       .range(64 * kMiB, 64ull << 30)),
+                       .range(64 * kMiB, 64ull << 30)
+                       .check([this](const std::uint64_t& v) -> std::optional<std::string> {
+                         auto cap = capacity();
+                         if (!cap || v / kMiB <= cap->memory_mib) return std::nullopt;
+                         return "must not exceed the worker's memory capacity of " +
+                                std::to_string(cap->memory_mib) +
+                                " MiB (AETHER_CAPACITY_MEMORY, or the host's memory minus "
+                                "AETHER_HOST_RESERVE_MEMORY)";
+                       })),
+        vm_classes(s.string("AETHER_VM_CLASSES", bus::format_vm_classes(bus::default_vm_classes()),
+                            "create size classes, smallest first, name=VCPUSxMEMORY: a create "
+                            "goes to aether.cmd.vm.create.<class> (the api must use the same)")
+                       .check([this](const std::string& v) { return classes_problem(v); })),
+        starvation_after(
+            s.duration("AETHER_STARVATION_AFTER", std::chrono::seconds(5),
+                       "a larger class whose creates waited this long holds back smaller ones")
+                .range(std::chrono::milliseconds(100), std::chrono::minutes(30))),
+        fair_defer_max(
+            s.duration("AETHER_FAIR_DEFER_MAX", std::chrono::seconds(1),
+                       "longest a create class waits for a roomier worker before this one "
+                       "pulls it anyway (0: never defer)")
+                .range(std::chrono::milliseconds(0), std::chrono::minutes(1))),
         max_ttl(s.duration("AETHER_VM_MAX_TTL", milliseconds{0},
                            "longest ttl a VM may ask for (0: any)")),
         exec_default(s.duration("AETHER_EXEC_DEFAULT_TIMEOUT", std::chrono::seconds(60),
@@ -120,22 +172,73 @@ class WorkerConfigFields {
     }
     return name;
   }
+  static std::optional<std::string> overcommit_problem(const std::string& v) {
+    if (parse_overcommit(v)) return std::nullopt;
+    return "must be a number from 1 to 64 (vCPUs per host core; below 1 would leave cores idle)";
+  }
+  static std::optional<double> parse_overcommit(const std::string& v) {
+    double d = 0;
+    const auto r = std::from_chars(v.data(), v.data() + v.size(), d);
+    if (r.ec != std::errc{} || r.ptr != v.data() + v.size() || !(d >= 1.0) || d > 64.0) {
+      return std::nullopt;
+    }
+    return d;
+  }
+  [[nodiscard]] CapacitySource source() const {
+    CapacitySource src;
+    src.node = node_;
+    src.cpu_overcommit = parse_overcommit(cpu_overcommit.value()).value_or(1.0);
+    src.host_reserve_mib = host_reserve.value() / kMiB;
+    src.vcpus_from_node = cap_vcpus.value() == 0;
+    src.memory_from_node = cap_memory.value() == 0;
+    return src;
+  }
+  [[nodiscard]] Result<Resources> capacity() const {
+    return effective_capacity(source(), static_cast<std::uint32_t>(cap_vcpus.value()),
+                              cap_memory.value() / kMiB,
+                              static_cast<std::uint32_t>(cap_vms.value()));
+  }
+  [[nodiscard]] std::optional<std::string> capacity_problem() const {
+    if (auto c = capacity(); !c) return c.error().message;
+    return std::nullopt;
+  }
+  [[nodiscard]] std::optional<std::string> classes_problem(const std::string& v) const {
+    auto table = bus::parse_vm_classes(v);
+    if (!table) return table.error().message;
+    auto cap = capacity();
+    if (!cap) return std::nullopt;  // reported on AETHER_CAPACITY_MEMORY
+    VmLimits limits;
+    limits.max_vcpus = static_cast<std::uint32_t>(max_vcpus.value());
+    limits.max_memory_mib = max_memory.value() / kMiB;
+    // Limits above the capacity are reported on their own variables.
+    if (limits.max_vcpus > cap->vcpus || limits.max_memory_mib > cap->memory_mib) {
+      return std::nullopt;
+    }
+    if (auto r = check_vm_limits(*cap, limits, *table); !r) return r.error().message;
+    return std::nullopt;
+  }
   static std::optional<std::string> id_rule(const std::string& v) {
     if (valid_worker_id(v)) return std::nullopt;
     return "must be 1-64 characters of [A-Za-z0-9_-]";
   }
 
+  const NodeFacts node_;
   cfg::StringField& nats_url;
   cfg::StringField& worker_id;
   cfg::StringField& node;
   cfg::StringField& state_dir;
   cfg::StringField& guest_dir;
   cfg::ListField& templates;
+  cfg::StringField& cpu_overcommit;
+  cfg::SizeField& host_reserve;
   cfg::IntField& cap_vcpus;
   cfg::SizeField& cap_memory;
   cfg::IntField& cap_vms;
   cfg::IntField& max_vcpus;
   cfg::SizeField& max_memory;
+  cfg::StringField& vm_classes;
+  cfg::DurationField& starvation_after;
+  cfg::DurationField& fair_defer_max;
   cfg::DurationField& max_ttl;
   cfg::DurationField& exec_default;
   cfg::DurationField& exec_max;
@@ -174,8 +277,91 @@ bool valid_worker_id(std::string_view id) {
   return true;
 }
 
-std::shared_ptr<WorkerConfigFields> declare_worker_config(cfg::Spec& spec) {
-  return std::make_shared<WorkerConfigFields>(spec);
+std::shared_ptr<WorkerConfigFields> declare_worker_config(cfg::Spec& spec, NodeFacts node) {
+  return std::make_shared<WorkerConfigFields>(spec, node);
+}
+
+NodeFacts node_facts() {
+  NodeFacts n;
+  n.cores = std::max(1u, std::thread::hardware_concurrency());
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  std::uint64_t kib = 0;
+  while (meminfo >> key >> kib) {
+    if (key == "MemTotal:") {
+      n.memory_mib = kib / 1024;
+      break;
+    }
+    meminfo.ignore(std::numeric_limits<std::streamsize>::max(), '\n');
+  }
+  return n;
+}
+
+std::string describe(const CapacitySource& s, const Resources& capacity) {
+  std::string out = describe(capacity) + " (vCPUs: ";
+  out += s.vcpus_from_node ? fmt::format("{} cores x overcommit {}", s.node.cores, s.cpu_overcommit)
+                           : std::string("AETHER_CAPACITY_VCPUS");
+  out += "; memory: ";
+  out += s.memory_from_node
+             ? fmt::format("host {} MiB - reserve {} MiB", s.node.memory_mib, s.host_reserve_mib)
+             : std::string("AETHER_CAPACITY_MEMORY");
+  return out + ")";
+}
+
+Result<Resources> effective_capacity(const CapacitySource& s, std::uint32_t vcpus_setting,
+                                     std::uint64_t memory_mib_setting, std::uint32_t max_vms) {
+  if (s.cpu_overcommit < 1.0) {
+    return fail(Errc::kInvalidConfig, "AETHER_CPU_OVERCOMMIT: must be at least 1");
+  }
+  Resources r;
+  r.vms = max_vms;
+  r.vcpus = vcpus_setting != 0
+                ? vcpus_setting
+                : static_cast<std::uint32_t>(std::max(1.0, s.node.cores * s.cpu_overcommit));
+  if (memory_mib_setting != 0) {
+    r.memory_mib = memory_mib_setting;
+  } else {
+    if (s.host_reserve_mib >= s.node.memory_mib) {
+      return fail(Errc::kInvalidConfig, "AETHER_HOST_RESERVE_MEMORY (" +
+                                            std::to_string(s.host_reserve_mib) +
+                                            " MiB) must be below the host's memory (" +
+                                            std::to_string(s.node.memory_mib) + " MiB)");
+    }
+    r.memory_mib = s.node.memory_mib - s.host_reserve_mib;
+  }
+  if (r.memory_mib < 64) {
+    return fail(Errc::kInvalidConfig,
+                "memory capacity of " + std::to_string(r.memory_mib) +
+                    " MiB is below the 64 MiB a VM needs at least (AETHER_CAPACITY_MEMORY, or the "
+                    "host's memory minus AETHER_HOST_RESERVE_MEMORY)");
+  }
+  return r;
+}
+
+Result<void> check_vm_limits(const Resources& capacity, const VmLimits& limits,
+                             const bus::VmClassTable& classes) {
+  if (limits.max_vcpus > capacity.vcpus) {
+    return fail(Errc::kInvalidConfig, "AETHER_VM_MAX_VCPUS (" + std::to_string(limits.max_vcpus) +
+                                          ") must not exceed the vCPU capacity (" +
+                                          std::to_string(capacity.vcpus) + ")");
+  }
+  if (limits.max_memory_mib > capacity.memory_mib) {
+    return fail(Errc::kInvalidConfig, "AETHER_VM_MAX_MEMORY (" +
+                                          std::to_string(limits.max_memory_mib) +
+                                          " MiB) must not exceed the memory capacity (" +
+                                          std::to_string(capacity.memory_mib) + " MiB)");
+  }
+  if (classes.empty()) return fail(Errc::kInvalidConfig, "AETHER_VM_CLASSES: no class given");
+  const auto& last = classes.back();
+  if (last.vcpus < limits.max_vcpus || last.memory_mib < limits.max_memory_mib) {
+    return fail(Errc::kInvalidConfig,
+                fmt::format("AETHER_VM_CLASSES: no class holds a VM of {} vCPU / {} MiB, which "
+                            "AETHER_VM_MAX_VCPUS / AETHER_VM_MAX_MEMORY allow: the largest class "
+                            "'{}' is {} vCPU / {} MiB; every valid VM size needs a class",
+                            limits.max_vcpus, limits.max_memory_mib, last.name, last.vcpus,
+                            last.memory_mib));
+  }
+  return {};
 }
 
 Result<std::map<std::string, GuestTemplate>> parse_templates(
@@ -224,10 +410,22 @@ Result<WorkerConfig> build_worker_config(const WorkerConfigFields& f, std::strin
   auto templates = parse_templates(f.guest_dir.value(), f.templates.value());
   if (!templates) return std::unexpected(templates.error());
   c.templates = std::move(*templates);
-  c.capacity = {static_cast<std::uint32_t>(f.cap_vcpus.value()), f.cap_memory.value() / kMiB,
-                static_cast<std::uint32_t>(f.cap_vms.value())};
+  auto capacity = f.capacity();
+  if (!capacity) return std::unexpected(capacity.error());
+  c.capacity = *capacity;
+  c.capacity_source = f.source();
   c.limits.max_vcpus = static_cast<std::uint32_t>(f.max_vcpus.value());
   c.limits.max_memory_mib = f.max_memory.value() / kMiB;
+  auto classes = bus::parse_vm_classes(f.vm_classes.value());
+  if (!classes) {
+    return fail(Errc::kInvalidConfig, "AETHER_VM_CLASSES: " + classes.error().message);
+  }
+  c.classes = std::move(*classes);
+  if (auto r = check_vm_limits(c.capacity, c.limits, c.classes); !r) {
+    return std::unexpected(r.error());
+  }
+  c.starvation_after = f.starvation_after.value();
+  c.fair_defer_max = f.fair_defer_max.value();
   c.limits.max_ttl_seconds = static_cast<std::uint32_t>(f.max_ttl.value().count() / 1000);
   c.limits.default_exec_timeout = f.exec_default.value();
   c.limits.max_exec_timeout = f.exec_max.value();

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "aether/bus/jetstream.hpp"
 #include "aether/config/config.hpp"
 #include "aether/net/host_network.hpp"
 #include "capacity.hpp"
@@ -47,6 +48,24 @@ struct WarmPoolConfig {
   std::uint64_t memory_mib = 256;
 };
 
+// What the node has (capacity defaults derive from it).
+struct NodeFacts {
+  std::uint32_t cores = 1;
+  std::uint64_t memory_mib = 0;  // MemTotal
+};
+// This host: std::thread::hardware_concurrency() and /proc/meminfo MemTotal.
+[[nodiscard]] NodeFacts node_facts();
+
+// How the capacity came about (start-up line, --help).
+struct CapacitySource {
+  NodeFacts node;
+  double cpu_overcommit = 4.0;
+  std::uint64_t host_reserve_mib = 2048;
+  bool vcpus_from_node = true;   // AETHER_CAPACITY_VCPUS unset or 0
+  bool memory_from_node = true;  // AETHER_CAPACITY_MEMORY unset or 0
+};
+[[nodiscard]] std::string describe(const CapacitySource& s, const Resources& capacity);
+
 struct WorkerConfig {
   std::string nats_url = "nats://127.0.0.1:4222";
   std::string worker_id;  // [A-Za-z0-9_-]{1,64}
@@ -54,7 +73,18 @@ struct WorkerConfig {
   std::filesystem::path state_dir;  // vms/<id>/ per VM; survives restarts
   std::map<std::string, GuestTemplate> templates;
   Resources capacity{2, 2048, 8};
+  CapacitySource capacity_source;
   VmLimits limits;
+  // Create size classes (AETHER_VM_CLASSES): one consumer per class.
+  bus::VmClassTable classes = bus::default_vm_classes();
+  // A larger class whose backlog waited this long while it does not fit
+  // here holds back smaller classes (starvation guard, see RoomPlanner).
+  milliseconds starvation_after{5'000};
+  // Longest a class's backlog waits for a roomier peer before this worker
+  // pulls it anyway (fairness, see RoomPlanner).
+  milliseconds fair_defer_max{1'000};
+  // How often a worker that does not pull a class reads its backlog.
+  milliseconds backlog_poll{250};
   WarmPoolConfig warm_pool;
   milliseconds boot_timeout{120'000};
   std::uint32_t max_concurrent_boots = 2;
@@ -78,9 +108,21 @@ struct WorkerConfig {
 // Declares every AETHER_* variable on `spec`; after spec.load(), the returned
 // function builds the WorkerConfig (or explains what is wrong).
 class WorkerConfigFields;
-[[nodiscard]] std::shared_ptr<WorkerConfigFields> declare_worker_config(config::Spec& spec);
+// `node`: what capacity defaults derive from (tests pass their own).
+[[nodiscard]] std::shared_ptr<WorkerConfigFields> declare_worker_config(
+    config::Spec& spec, NodeFacts node = node_facts());
 [[nodiscard]] Result<WorkerConfig> build_worker_config(const WorkerConfigFields& fields,
                                                        std::string version);
+// The capacity from the settings (0 = from the node) and the rules every
+// value must meet (named in the error): overcommit at least 1, reserve below
+// the host's memory, per-VM maxima within the capacity, a class for every
+// valid VM size.
+[[nodiscard]] Result<Resources> effective_capacity(const CapacitySource& source,
+                                                   std::uint32_t vcpus_setting,
+                                                   std::uint64_t memory_mib_setting,
+                                                   std::uint32_t max_vms);
+[[nodiscard]] Result<void> check_vm_limits(const Resources& capacity, const VmLimits& limits,
+                                           const bus::VmClassTable& classes);
 
 // "name=dir" items of AETHER_TEMPLATES (plus "default" = AETHER_GUEST_DIR):
 // each dir holds vmlinux and initramfs.cpio.

@@ -25,87 +25,12 @@ bool write_file(const std::filesystem::path& path, const std::string& data) {
 
 }  // namespace
 
-void Worker::consume_loop(std::stop_token stop) {
-  while (!stop.stop_requested()) {
-    auto consumer = bus::PullConsumer::bind(connection_, std::string(bus::kCmdsStream),
-                                            std::string(bus::kVmCreateConsumer),
-                                            {.service = "vm-worker", .operation = "fetch"});
-    if (!consumer) {
-      spdlog::warn("vm-worker: cannot bind consumer vm-create: {}", consumer.error().message);
-    } else {
-      auto r = consumer->run(
-          stop, [this] { return room(); }, [this](bus::JsMessage& m) { handle_create(m); },
-          std::chrono::milliseconds(500));
-      if (!r) spdlog::warn("vm-worker: vm-create consumer stopped: {}", r.error().message);
-    }
-    for (int i = 0; i < 10 && !stop.stop_requested(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-}
-
-int Worker::room() {
-  std::uint64_t seen = 0;
-  {
-    std::lock_guard lock(boots_mutex_);
-    seen = room_epoch_;
-  }
-  if (const int n = room_now(); n > 0) return n;
-  // No room: wait (bounded) for a boot to end or a VM to go, so a create
-  // waiting in the queue is fetched the moment room frees, not a poll later.
-  {
-    std::unique_lock lock(boots_mutex_);
-    boots_changed_.wait_for(lock, std::chrono::milliseconds(250),
-                            [&] { return room_epoch_ != seen; });
-  }
-  return room_now();
-}
-
-void Worker::room_changed() {
-  {
-    std::lock_guard lock(boots_mutex_);
-    ++room_epoch_;
-  }
-  boots_changed_.notify_all();
-}
-
-void Worker::boot_finished() {
-  {
-    std::lock_guard lock(boots_mutex_);
-    --boots_in_flight_;
-    ++room_epoch_;
-  }
-  boots_changed_.notify_all();
-}
-
-int Worker::room_now() {
-  if (draining_ || !health_.may_boot()) return 0;
-  {
-    std::lock_guard lock(boots_mutex_);
-    if (boots_in_flight_ >= static_cast<int>(config_.max_concurrent_boots)) return 0;
-  }
-  // Room means: the largest VM we accept fits now (pool VMs count as free,
-  // since they are evicted for a create). So no fetched create has to wait.
-  Resources free = ledger_.free();
-  {
-    std::lock_guard lock(vms_mutex_);
-    for (const auto& p : pool_) {
-      free.vcpus += p->reserved().vcpus;
-      free.memory_mib += p->reserved().memory_mib;
-      free.vms += 1;
-    }
-  }
-  const Resources largest{std::min(config_.limits.max_vcpus, config_.capacity.vcpus),
-                          std::min(config_.limits.max_memory_mib, config_.capacity.memory_mib), 1};
-  return largest.fits_in(free) ? 1 : 0;
-}
-
 bool Worker::worker_alive(const std::string& worker_id) {
   auto entry = workers_kv_->get(worker_id);
   return entry.has_value();
 }
 
-void Worker::handle_create(bus::JsMessage& message) {
+void Worker::handle_create(bus::JsMessage& message, std::size_t index) {
   const auto fetched = Clock::now();
   if (draining_) {
     // Fetched just before a drain began: hand it back for another worker.
@@ -239,6 +164,13 @@ void Worker::handle_create(bus::JsMessage& message) {
   }
 
   if (!reserve_with_eviction(hosted->reserved())) {
+    // Fetched from the plain subject, or from a class it does not belong to
+    // (a publisher with another class table): its own class's consumer gets it.
+    const std::size_t cls = planner_.class_of(create->spec().vcpus(), create->spec().memory_mib());
+    if (index != cls) {
+      forward(message, *create, cls);
+      return;
+    }
     spdlog::info("vm-worker: no room for VM {} ({}) now; redelivery in {} ms", vm_id,
                  describe(hosted->reserved()), config_.busy_retry_delay.count());
     settle(message.nak(config_.busy_retry_delay), "nak");
@@ -259,6 +191,7 @@ void Worker::handle_create(bus::JsMessage& message) {
     std::lock_guard lock(vms_mutex_);
     vms_[vm_id] = hosted;
   }
+  status_changed();
   auto shared_message = std::make_shared<bus::JsMessage>(std::move(message));
   health_.boot_started();  // before room() is asked again: one trial at a time
   std::lock_guard lock(boots_mutex_);

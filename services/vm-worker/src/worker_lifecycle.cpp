@@ -24,6 +24,7 @@ Worker::Worker(WorkerConfig config, bus::Connection connection,
       runtime_(std::move(runtime)),
       metrics_(registry),
       ledger_(config_.capacity),
+      planner_(config_.classes, config_.limits.max_vcpus, config_.limits.max_memory_mib),
       health_(config_.runtime_retry_after, config_.runtime_retry_max) {}
 
 Worker::~Worker() {
@@ -32,7 +33,9 @@ Worker::~Worker() {
 
 Result<void> Worker::start() {
   if (config_.provision) {
-    if (auto p = bus::provision(connection_); !p) {
+    bus::ProvisionConfig provision_config;
+    provision_config.vm_classes = config_.classes;
+    if (auto p = bus::provision(connection_, provision_config); !p) {
       return fail(Errc::kBus, "provisioning the bus: " + p.error().message);
     }
   }
@@ -63,9 +66,23 @@ Result<void> Worker::start() {
   heartbeat_thread_ = std::jthread([this](std::stop_token s) { heartbeat_loop(s); });
   reaper_thread_ = std::jthread([this](std::stop_token s) { reap_loop(s); });
   pool_thread_ = std::jthread([this](std::stop_token s) { pool_loop(s); });
-  consumer_thread_ = std::jthread([this](std::stop_token s) { consume_loop(s); });
-  spdlog::info("vm-worker {} started: capacity {}, runtime {}, warm pool {}", config_.worker_id,
-               describe(config_.capacity), runtime_->name(), config_.warm_pool.size);
+  peers_ = std::make_unique<PeerBoard>(config_.worker_id, config_.classes,
+                                       3 * config_.heartbeat_interval);
+  if (auto p = peers_->start(*workers_kv_); !p) return p;
+  {
+    std::lock_guard lock(boots_mutex_);
+    pulling_.assign(planner_.size() + 1, Resources{});
+    starving_.assign(planner_.size(), false);
+  }
+  for (std::size_t i = 0; i <= planner_.size(); ++i) {
+    consumer_threads_.emplace_back([this, i](std::stop_token s) { consume_loop(s, i); });
+  }
+  spdlog::info(
+      "vm-worker {} started: capacity {}; per VM at most {} vCPU, {} MiB; classes {}; runtime {}, "
+      "warm pool {}",
+      config_.worker_id, describe(config_.capacity_source, config_.capacity),
+      config_.limits.max_vcpus, config_.limits.max_memory_mib,
+      bus::format_vm_classes(config_.classes), runtime_->name(), config_.warm_pool.size);
   return {};
 }
 
@@ -74,7 +91,7 @@ bool Worker::ready() const {
 }
 
 void Worker::stop_threads() {
-  consumer_thread_ = {};
+  consumer_threads_.clear();
   pool_thread_ = {};
   std::vector<BootThread> boots;
   {
@@ -94,7 +111,7 @@ void Worker::shutdown() {
   draining_ = true;
   metrics_.draining.set(1);
   publish_worker_event(v1::WORKER_STATE_DRAINING, "shutdown");
-  consumer_thread_ = {};  // no more fetches; a create being accepted finishes first
+  consumer_threads_.clear();  // no more fetches; a create being accepted finishes first
   pool_thread_ = {};
   const auto deadline = Clock::now() + config_.drain_timeout;
   {
@@ -132,7 +149,7 @@ void Worker::kill() {
   killed_ = true;
   if (stopped_.exchange(true)) return;
   draining_ = true;
-  consumer_thread_ = {};
+  consumer_threads_.clear();
   pool_thread_ = {};
   reaper_thread_ = {};
   heartbeat_thread_ = {};
@@ -408,20 +425,54 @@ v1::WorkerStatus Worker::status() const {
   *s.mutable_heartbeat_at() = TimeUtil::GetCurrentTime();
   s.set_version(config_.version);
   if (auto fault = health_.fault()) s.set_runtime_fault(*fault);
+  const Resources free = base_free();
+  fill(s.mutable_free(), free);
+  fill(s.mutable_vm_limit(), {config_.limits.max_vcpus, config_.limits.max_memory_mib, 1});
+  if (free.vms > 0) {
+    fill(s.mutable_largest_fit(), {std::min(free.vcpus, config_.limits.max_vcpus),
+                                   std::min(free.memory_mib, config_.limits.max_memory_mib), 1});
+  } else {
+    fill(s.mutable_largest_fit(), {});
+  }
+  std::vector<bool> starving;
+  {
+    std::lock_guard lock(boots_mutex_);
+    starving = starving_;
+  }
+  for (std::size_t c = 0; c < planner_.size(); ++c) {
+    auto* room = s.add_classes();
+    room->set_name(planner_.classes()[c].name);
+    room->set_consumer(bus::vm_create_class_consumer(planner_.classes()[c].name));
+    room->set_vcpus(planner_.unit(c).vcpus);
+    room->set_memory_mib(planner_.unit(c).memory_mib);
+    room->set_fits(planner_.fits(c, free));
+    room->set_starving(c < starving.size() && starving[c]);
+  }
+  s.set_accepting(accepting());
   return s;
 }
 
 void Worker::heartbeat_loop(std::stop_token stop) {
-  std::mutex m;
-  std::condition_variable_any cv;
+  // Every heartbeat interval, and soon after the free room changed (so peers
+  // see it for fairness), at most one put per 20 ms.
   while (!stop.stop_requested()) {
     const auto value = status().SerializeAsString();
     if (auto put = workers_kv_->put(config_.worker_id, value); !put) {
       spdlog::warn("vm-worker: heartbeat to KV aether_workers failed: {}", put.error().message);
     }
-    std::unique_lock lock(m);
-    cv.wait_for(lock, stop, config_.heartbeat_interval, [] { return false; });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::unique_lock lock(status_mutex_);
+    status_cv_.wait_for(lock, stop, config_.heartbeat_interval, [&] { return status_dirty_; });
+    status_dirty_ = false;
   }
+}
+
+void Worker::status_changed() {
+  {
+    std::lock_guard lock(status_mutex_);
+    status_dirty_ = true;
+  }
+  status_cv_.notify_all();
 }
 
 void Worker::publish_worker_event(v1::WorkerState state, const std::string& reason) {

@@ -1,0 +1,75 @@
+// RoomPlanner: which create classes a worker may pull now (pure logic, no bus).
+//
+// A worker pulls the consumer of class c only while one VM of the class's
+// largest size — the class size capped by the per-VM limits, `unit(c)` —
+// fits in its free room, so a fetched create never waits for room. Two rules
+// on top:
+//  - starvation guard: while a larger class L is starving (its backlog has
+//    waited longer than AETHER_STARVATION_AFTER while it does not fit here),
+//    a smaller class is pulled only if unit(L) would still fit after it, so
+//    room accumulates for L instead of being taken by a stream of small VMs;
+//  - fairness: while a live peer that accepts creates has room for more VMs
+//    of class c than this worker (WorkerStatus.classes[c].fits), this worker
+//    defers to it (the caller lifts the deferral when the class's backlog
+//    waits longer than AETHER_FAIR_DEFER_MAX, so a peer that is slow to pull
+//    never leaves a create waiting).
+// Threads: immutable after construction; any thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "aether/bus/jetstream.hpp"
+#include "capacity.hpp"
+
+namespace aether::worker {
+
+// What a peer worker reported in its WorkerStatus.
+struct PeerRoom {
+  std::string worker_id;
+  bool accepting = false;
+  std::vector<std::uint32_t> fits;  // per class, same order as the table
+};
+
+enum class PullDecision {
+  kPull,      // pull one create of this class now
+  kBusy,      // not pulling at all: draining, runtime fault, boots at their maximum
+  kNoRoom,    // unit(c) does not fit the free room
+  kHeldBack,  // a larger class is starving: room is kept for it
+  kDefer,     // a peer has more room for this class
+};
+
+class RoomPlanner {
+ public:
+  RoomPlanner(bus::VmClassTable classes, std::uint32_t max_vcpus, std::uint64_t max_memory_mib);
+
+  [[nodiscard]] std::size_t size() const { return classes_.size(); }
+  [[nodiscard]] const bus::VmClassTable& classes() const { return classes_; }
+  // The class's largest VM on this worker: class size capped by the limits.
+  [[nodiscard]] const Resources& unit(std::size_t c) const { return units_[c]; }
+  // How many unit(c) VMs fit in `free`.
+  [[nodiscard]] std::uint32_t fits(std::size_t c, const Resources& free) const;
+  [[nodiscard]] std::vector<std::uint32_t> fits_all(const Resources& free) const;
+  // The class index a create of this size is pulled from.
+  [[nodiscard]] std::size_t class_of(std::uint32_t vcpus, std::uint64_t memory_mib) const {
+    return bus::vm_class_index(classes_, vcpus, memory_mib);
+  }
+  // The smallest class whose unit fits `free` (nullopt: none).
+  [[nodiscard]] std::optional<std::size_t> smallest_fitting(const Resources& free) const;
+
+  // `starving[l]`: class l is starving (see above). `peers`: the others.
+  [[nodiscard]] PullDecision decide(std::size_t c, const Resources& free,
+                                    const std::vector<bool>& starving,
+                                    const std::vector<PeerRoom>& peers) const;
+
+ private:
+  bus::VmClassTable classes_;
+  std::vector<Resources> units_;
+};
+
+// free - r per resource (0 when r is larger).
+[[nodiscard]] Resources minus(const Resources& free, const Resources& r);
+
+}  // namespace aether::worker

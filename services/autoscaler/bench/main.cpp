@@ -81,8 +81,13 @@ Figures run(const std::string& name, bool events, milliseconds eval, int trials)
 
   AutoscalerConfig c;
   c.id = name;
-  c.policy = {.min_workers = 0, .max_workers = trials + 1, .headroom = 0, .max_step_up = 1000,
-              .stabilisation = hours(1), .scale_down = true, .worker_capacity = {1, 256, 1}};
+  c.policy = {.min_workers = 0,
+              .max_workers = trials + 1,
+              .headroom = 0,
+              .max_step_up = 1000,
+              .stabilisation = hours(1),
+              .scale_down = true,
+              .worker_capacity = {1, 256, 1}};
   c.lease.ttl = seconds(5);
   c.eval_interval = eval;
   c.provision = false;

@@ -4,10 +4,10 @@
 #include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <random>
 
 #include "aether/bus/codec.hpp"
-#include "aether/bus/consumer_info.hpp"
 #include "aether/bus/jetstream.hpp"
 #include "aether/v1/vm.pb.h"
 
@@ -139,11 +139,10 @@ std::optional<Demand> Autoscaler::read_demand() {
   for (const auto& consumer : config_.consumers) {
     auto b = bus::consumer_backlog(connection_, config_.stream, consumer);
     if (!b) {
-      spdlog::warn("autoscaler: backlog of {}/{}: {}", config_.stream, consumer,
-                   b.error().message);
+      spdlog::warn("autoscaler: backlog of {}/{}: {}", config_.stream, consumer, b.error().message);
       return std::nullopt;
     }
-    metrics_.backlog.labels({consumer}).set(static_cast<double>(b->total()));
+    metrics_.backlog.labels({consumer}).set(static_cast<double>(b->pending + b->ack_pending));
     d.pending += b->pending;
     d.ack_pending += b->ack_pending;
   }
@@ -175,8 +174,8 @@ void Autoscaler::evaluate(bool timer_tick) {
     auto c = actuator_->current();
     if (!c) {
       metrics_.actuator_errors.inc();
-      backoff_ = backoff_.count() == 0 ? config_.retry_initial
-                                       : std::min(backoff_ * 2, config_.retry_max);
+      backoff_ =
+          backoff_.count() == 0 ? config_.retry_initial : std::min(backoff_ * 2, config_.retry_max);
       retry_at_ = now + backoff_;
       spdlog::warn("autoscaler: reading the worker count: {}; retry in {} ms", c.error().message,
                    backoff_.count());
@@ -230,8 +229,8 @@ bool Autoscaler::actuate(const ScaleRequest& request, const Decision& d) {
   auto r = actuator_->scale(request);
   if (!r) {
     metrics_.actuator_errors.inc();
-    backoff_ = backoff_.count() == 0 ? config_.retry_initial
-                                     : std::min(backoff_ * 2, config_.retry_max);
+    backoff_ =
+        backoff_.count() == 0 ? config_.retry_initial : std::min(backoff_ * 2, config_.retry_max);
     retry_at_ = Clock::now() + backoff_;
     current_.reset();  // unknown now: read it again before the next decision
     spdlog::warn("autoscaler: {} actuator: {}; retry in {} ms", actuator_->kind(),
@@ -248,7 +247,8 @@ bool Autoscaler::actuate(const ScaleRequest& request, const Decision& d) {
 }
 
 void Autoscaler::start_removal(const Decision& d) {
-  Removal r{.workers = d.remove, .drained = std::vector<bool>(d.remove.size(), false),
+  Removal r{.workers = d.remove,
+            .drained = std::vector<bool>(d.remove.size(), false),
             .started = Clock::now()};
   v1::DrainWorker drain;
   drain.set_stop_vms(false);  // they are idle: nothing to stop, and none is stopped
@@ -322,8 +322,8 @@ void Autoscaler::publish(const Decision& d, const std::string& note) {
   for (const auto& w : d.remove) e.add_nodes(w.node.empty() ? w.id : w.node);
   *e.mutable_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
   e.set_leader(config_.id);
-  last_published_ = fmt::format("{}:{}:{}", d.from, d.target,
-                                d.action == v1::SCALE_ACTION_HOLD ? "hold" : "act");
+  last_published_ =
+      fmt::format("{}:{}:{}", d.from, d.target, d.action == v1::SCALE_ACTION_HOLD ? "hold" : "act");
   const std::string subject = "aether.evt.scale." + action_token(d.action);
   auto r = connection_.js_publish(subject, e, {.msg_id = e.decision_id(), .timeout = seconds(2)});
   if (!r) spdlog::warn("autoscaler: publishing {}: {}", subject, r.error().message);

@@ -43,9 +43,9 @@ struct AutoscalerConfig {
   PolicyConfig policy;
   LeaseConfig lease;  // holder is set from id
   std::string stream = "AETHER_CMDS";
-  std::vector<std::string> consumers = {"vm-create"};
+  std::vector<std::string> consumers = {"vm-create"};  // see AETHER_AUTOSCALER_CONSUMERS
   std::vector<std::string> create_subjects = {"aether.cmd.vm.create", "aether.cmd.vm.create.>"};
-  std::chrono::milliseconds eval_interval{1'000};     // the short timer
+  std::chrono::milliseconds eval_interval{1'000};      // the short timer
   std::chrono::milliseconds refresh_interval{10'000};  // re-read the actuator's count
   std::chrono::milliseconds drain_timeout{std::chrono::minutes(10)};
   std::chrono::milliseconds retry_initial{1'000};

@@ -4,6 +4,9 @@
 
 #include <fstream>
 
+#include "aether/bus/jetstream.hpp"
+#include "aether/process/process.hpp"
+
 namespace aether::autoscaler {
 
 namespace cfg = aether::config;
@@ -16,6 +19,13 @@ std::string host_name() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == 0) return "autoscaler";
   return buf;
+}
+// vm-create (the plain subject) and vm-create-<class> for each default class.
+std::vector<std::string> create_consumers() {
+  std::vector<std::string> out = {std::string(bus::kVmCreateConsumer)};
+  for (const auto& c : bus::default_vm_classes())
+    out.push_back(bus::vm_create_class_consumer(c.name));
+  return out;
 }
 std::string in_cluster_namespace() {
   std::ifstream in(std::string(kServiceAccount) + "/namespace");
@@ -36,7 +46,8 @@ class ConfigFields {
         actuator(s.choice("AETHER_AUTOSCALER_ACTUATOR", "dry-run",
                           {"kubernetes", "exec", "local", "dry-run"},
                           "what adds and removes workers")),
-        min_workers(s.integer("AETHER_AUTOSCALER_MIN_WORKERS", 0, "fewest workers").range(0, 10000)),
+        min_workers(
+            s.integer("AETHER_AUTOSCALER_MIN_WORKERS", 0, "fewest workers").range(0, 10000)),
         max_workers(s.integer("AETHER_AUTOSCALER_MAX_WORKERS", 10, "most workers")
                         .range(0, 10000)
                         .check([this](std::int64_t v) -> std::optional<std::string> {
@@ -87,7 +98,7 @@ class ConfigFields {
         lease_key(s.string("AETHER_AUTOSCALER_LEASE_KEY", "autoscaler",
                            "key of the lease in KV aether_leases")
                       .non_empty()),
-        consumers(s.list("AETHER_AUTOSCALER_CONSUMERS", {"vm-create"},
+        consumers(s.list("AETHER_AUTOSCALER_CONSUMERS", create_consumers(),
                          "create consumers (stream AETHER_CMDS) whose backlog is demand")
                       .non_empty()),
         subjects(s.list("AETHER_AUTOSCALER_CREATE_SUBJECTS",
@@ -127,16 +138,17 @@ class ConfigFields {
         local_prefix(s.string("AETHER_AUTOSCALER_LOCAL_ID_PREFIX", "local-worker",
                               "local actuator: worker ids are PREFIX-N")
                          .non_empty()),
-        local_env(s.list("AETHER_AUTOSCALER_LOCAL_ENV", {},
-                         "local actuator: KEY=VALUE items for every worker")
-                      .check([](const std::vector<std::string>& items) -> std::optional<std::string> {
-                        for (const auto& i : items) {
-                          if (i.find('=') == std::string::npos || i.front() == '=') {
-                            return "item '" + i + "' must be KEY=VALUE";
-                          }
-                        }
-                        return std::nullopt;
-                      })),
+        local_env(
+            s.list("AETHER_AUTOSCALER_LOCAL_ENV", {},
+                   "local actuator: KEY=VALUE items for every worker")
+                .check([](const std::vector<std::string>& items) -> std::optional<std::string> {
+                  for (const auto& i : items) {
+                    if (i.find('=') == std::string::npos || i.front() == '=') {
+                      return "item '" + i + "' must be KEY=VALUE";
+                    }
+                  }
+                  return std::nullopt;
+                })),
         k8s_api(s.string("AETHER_AUTOSCALER_K8S_API", "",
                          "kubernetes actuator: API server URL (empty: in-cluster "
                          "KUBERNETES_SERVICE_HOST/PORT)")),
@@ -266,11 +278,12 @@ Result<Settings> build_settings(const ConfigFields& f, const cfg::EnvLookup& env
   }
   k.token_file = f.k8s_token.value();
   k.ca_file = f.k8s_ca.value();
-  k.namespace_name = f.k8s_namespace.value().empty() ? in_cluster_namespace()
-                                                     : f.k8s_namespace.value();
+  k.namespace_name =
+      f.k8s_namespace.value().empty() ? in_cluster_namespace() : f.k8s_namespace.value();
   auto workload = parse_workload(f.k8s_workload.value());
   if (!workload) {
-    return fail(Errc::kInvalidConfig, "AETHER_AUTOSCALER_K8S_WORKLOAD: " + workload.error().message);
+    return fail(Errc::kInvalidConfig,
+                "AETHER_AUTOSCALER_K8S_WORKLOAD: " + workload.error().message);
   }
   k.resource = workload->first;
   k.name = workload->second;

@@ -8,8 +8,8 @@
 #include <memory>
 #include <string>
 
-#include "aether/config/config.hpp"
 #include "actuator.hpp"
+#include "aether/config/config.hpp"
 #include "autoscaler.hpp"
 #include "exec_actuator.hpp"
 #include "kubernetes_actuator.hpp"

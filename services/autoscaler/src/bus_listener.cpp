@@ -5,8 +5,8 @@
 namespace aether::autoscaler {
 
 Result<std::unique_ptr<BusListener>> BusListener::subscribe(bus::Connection& connection,
-                                                           const std::string& subject,
-                                                           Callback callback) {
+                                                            const std::string& subject,
+                                                            Callback callback) {
   std::unique_ptr<BusListener> l(new BusListener(connection, std::move(callback)));
   natsSubscription* raw = nullptr;
   natsStatus s = natsConnection_Subscribe(&raw, connection.native(), subject.c_str(),

@@ -22,8 +22,8 @@ Result<std::string> ExecActuator::run(const std::string& script,
                                       const std::vector<std::string>& env,
                                       const std::vector<std::string>& args) {
   static int counter = 0;
-  const auto log = config_.log_dir / ("aether-autoscaler-exec." + std::to_string(::getpid()) +
-                                      "." + std::to_string(++counter) + ".log");
+  const auto log = config_.log_dir / ("aether-autoscaler-exec." + std::to_string(::getpid()) + "." +
+                                      std::to_string(++counter) + ".log");
   process::Spec spec;
   spec.argv = {"/usr/bin/env"};
   for (const auto& e : env) spec.argv.push_back(e);
@@ -42,12 +42,13 @@ Result<std::string> ExecActuator::run(const std::string& script,
   std::filesystem::remove(log, ec);
   if (!ended || !child->exited_successfully()) {
     const std::string tail = out.str();
-    return fail(Errc::kActuator,
-                "exec actuator: '" + script + "' " +
-                    (ended ? child->describe_exit()
-                           : "ran past its timeout of " +
-                                 std::to_string(config_.timeout.count()) + " ms and was killed") +
-                    (tail.empty() ? "" : ": " + tail.substr(tail.size() > 2000 ? tail.size() - 2000 : 0)));
+    return fail(
+        Errc::kActuator,
+        "exec actuator: '" + script + "' " +
+            (ended ? child->describe_exit()
+                   : "ran past its timeout of " + std::to_string(config_.timeout.count()) +
+                         " ms and was killed") +
+            (tail.empty() ? "" : ": " + tail.substr(tail.size() > 2000 ? tail.size() - 2000 : 0)));
   }
   return out.str();
 }
@@ -61,8 +62,8 @@ Result<int> ExecActuator::current() {
     int n = -1;
     auto [p, e] = std::from_chars(text.data(), text.data() + text.size(), n);
     if (e != std::errc() || p != text.data() + text.size() || n < 0) {
-      return fail(Errc::kActuator, "exec actuator: query command printed '" + text +
-                                       "', not a worker count");
+      return fail(Errc::kActuator,
+                  "exec actuator: query command printed '" + text + "', not a worker count");
     }
     return n;
   }

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace aether::autoscaler {
 
 namespace {
@@ -17,6 +19,14 @@ WorkerView FleetView::view_of(const v1::WorkerStatus& s) {
   w.node = s.node();
   w.capacity = from(s.capacity());
   w.used = from(s.used());
+  if (s.has_free()) {
+    // Free room counts warm-pool VMs as free (a create evicts them), so
+    // demand is what is left when they are taken out.
+    const Resources free = from(s.free());
+    w.used = {std::max(0.0, w.capacity.vcpus - free.vcpus),
+              std::max(0.0, w.capacity.memory_mib - free.memory_mib),
+              std::max(0.0, w.capacity.vms - free.vms)};
+  }
   w.vms = s.vms();
   w.draining = s.draining();
   w.runtime_fault = s.runtime_fault();
@@ -29,9 +39,10 @@ FleetChange FleetView::apply(const std::string& key, const std::string& value, b
   v1::WorkerStatus status;
   if (!status.ParseFromString(value) || status.worker_id().empty()) {
     ++undecodable_;
-    spdlog::warn("autoscaler: heartbeat of key '{}' in aether_workers ({} bytes) is not a "
-                 "WorkerStatus with a worker_id: skipped",
-                 key, value.size());
+    spdlog::warn(
+        "autoscaler: heartbeat of key '{}' in aether_workers ({} bytes) is not a "
+        "WorkerStatus with a worker_id: skipped",
+        key, value.size());
     return FleetChange::kUndecodable;
   }
   WorkerView w = view_of(status);

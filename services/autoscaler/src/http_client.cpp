@@ -71,8 +71,8 @@ Result<HttpResponse> HttpClient::request(const std::string& method, const std::s
   }
   const CURLcode rc = curl_easy_perform(c);
   if (rc != CURLE_OK) {
-    return fail(Errc::kActuator, method + " " + url + ": " +
-                                     (errbuf[0] != 0 ? errbuf : curl_easy_strerror(rc)));
+    return fail(Errc::kActuator,
+                method + " " + url + ": " + (errbuf[0] != 0 ? errbuf : curl_easy_strerror(rc)));
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);
   return response;

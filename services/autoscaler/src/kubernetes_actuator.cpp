@@ -38,8 +38,8 @@ Result<std::string> KubernetesActuator::call(const std::string& method, const st
                                              const std::string& body) {
   std::ifstream in(config_.token_file);
   if (!in) {
-    return fail(Errc::kActuator, "kubernetes: cannot read token file " +
-                                     config_.token_file.string());
+    return fail(Errc::kActuator,
+                "kubernetes: cannot read token file " + config_.token_file.string());
   }
   std::stringstream token;
   token << in.rdbuf();
@@ -80,8 +80,8 @@ Result<int> KubernetesActuator::current() {
 
 Result<void> KubernetesActuator::mark_for_deletion(const WorkerView& worker) {
   if (worker.node.empty()) return {};
-  std::string path = "/api/v1/namespaces/" + config_.namespace_name + "/pods?fieldSelector=" +
-                     url_encode("spec.nodeName=" + worker.node);
+  std::string path = "/api/v1/namespaces/" + config_.namespace_name +
+                     "/pods?fieldSelector=" + url_encode("spec.nodeName=" + worker.node);
   if (!config_.pod_selector.empty()) path += "&labelSelector=" + url_encode(config_.pod_selector);
   auto body = call("GET", path);
   if (!body) return std::unexpected(body.error());

@@ -1,16 +1,14 @@
 #include "leader.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace aether::autoscaler {
 
 using namespace std::chrono;
 
 namespace {
-std::int64_t ns_of(TimePoint t) {
-  return duration_cast<nanoseconds>(t.time_since_epoch()).count();
-}
+std::int64_t ns_of(TimePoint t) { return duration_cast<nanoseconds>(t.time_since_epoch()).count(); }
 }  // namespace
 
 LeaderElection::LeaderElection(bus::Connection connection, LeaseConfig config, OnChange on_change)
@@ -45,9 +43,7 @@ Result<void> LeaderElection::start() {
 void LeaderElection::stop(bool release) {
   if (!thread_.joinable()) return;
   thread_.request_stop();
-  {
-    std::lock_guard lock(wake_mutex_);
-  }
+  { std::lock_guard lock(wake_mutex_); }
   wake_.notify_all();
   thread_.join();
   if (release && leader_ && kv_) {

@@ -60,8 +60,7 @@ class LeaderElection {
   [[nodiscard]] std::string current_holder() const;
 
   // The lease value: {"holder": ..., "ttl_ms": ...}; empty holder = released.
-  [[nodiscard]] static std::string encode(const std::string& holder,
-                                          std::chrono::milliseconds ttl);
+  [[nodiscard]] static std::string encode(const std::string& holder, std::chrono::milliseconds ttl);
   [[nodiscard]] static std::string holder_of(const std::string& value);
 
  private:

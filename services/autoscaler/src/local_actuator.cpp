@@ -32,7 +32,8 @@ Result<void> LocalActuator::start_one() {
   const auto dir = config_.state_dir / id;
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) return fail(Errc::kActuator, "local actuator: creating " + dir.string() + ": " + ec.message());
+  if (ec)
+    return fail(Errc::kActuator, "local actuator: creating " + dir.string() + ": " + ec.message());
   auto port = devstack::free_port();
   if (!port) return fail(Errc::kActuator, "local actuator: no free admin port");
   process::Spec spec;

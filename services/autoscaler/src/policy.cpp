@@ -112,10 +112,9 @@ Decision ScalingPolicy::decide(const PolicyInput& in) {
     const int add = std::min(target - effective, config_.max_step_up);
     d.action = v1::SCALE_ACTION_SCALE_UP;
     d.to = std::min(in.current + add, config_.max_workers + removing);
-    d.reason = fmt::format("{}{}; scaling {} -> {}{}", n.why, faulty_note, in.current, d.to,
-                           add < target - effective
-                               ? fmt::format(" (step limit {})", config_.max_step_up)
-                               : "");
+    d.reason = fmt::format(
+        "{}{}; scaling {} -> {}{}", n.why, faulty_note, in.current, d.to,
+        add < target - effective ? fmt::format(" (step limit {})", config_.max_step_up) : "");
     return d;
   }
   if (target == effective) {

@@ -43,7 +43,8 @@ TEST_CASE("config: defaults give a dry-run autoscaler with a 5 minute window") {
   CHECK(s.autoscaler.policy.headroom == Approx(0.1));
   CHECK(s.autoscaler.policy.stabilisation == std::chrono::minutes(5));
   CHECK(s.autoscaler.policy.worker_capacity.memory_mib == 2048);
-  CHECK(s.autoscaler.consumers == std::vector<std::string>{"vm-create"});
+  CHECK(s.autoscaler.consumers == std::vector<std::string>{"vm-create", "vm-create-small",
+                                                           "vm-create-medium", "vm-create-large"});
   CHECK(s.kubernetes.resource == "deployments");
   CHECK(s.kubernetes.name == "aether-worker-capacity");
 }
@@ -66,8 +67,8 @@ TEST_CASE("config: a zero stabilisation window with scale-down on is refused, of
   REQUIRE_FALSE(bad.load);
   CHECK_THAT(bad.load.error().message, Catch::Contains("AETHER_AUTOSCALER_STABILISATION_WINDOW=0"));
   CHECK_THAT(bad.load.error().message, Catch::Contains("AETHER_AUTOSCALER_SCALE_DOWN"));
-  auto ok = load({{"AETHER_AUTOSCALER_STABILISATION_WINDOW", "0"},
-                  {"AETHER_AUTOSCALER_SCALE_DOWN", "false"}});
+  auto ok = load(
+      {{"AETHER_AUTOSCALER_STABILISATION_WINDOW", "0"}, {"AETHER_AUTOSCALER_SCALE_DOWN", "false"}});
   INFO(problems(ok));
   CHECK(ok.settings);
 }

@@ -68,8 +68,8 @@ TEST_CASE("controller: creates on the bus scale up at once; the event carries th
   CHECK(hold->to_nodes() == 0);
 
   for (int i = 0; i < 6; ++i) publish_create(b.connection, create_vm("vm-" + std::to_string(i)));
-  auto up = decisions.wait([](const auto& d) { return d.action() == v1::SCALE_ACTION_SCALE_UP; },
-                           5s);
+  auto up =
+      decisions.wait([](const auto& d) { return d.action() == v1::SCALE_ACTION_SCALE_UP; }, 5s);
   INFO(decisions.dump());
   REQUIRE(up);
   CHECK(up->from_nodes() == 0);
@@ -89,10 +89,12 @@ TEST_CASE("controller: creates on the bus scale up at once; the event carries th
   CHECK_THAT(last->data, Catch::Contains("aether.evt.scale.scale_up"));
 
   // All 6 are counted once JetStream has them; the metric exports the backlog.
-  REQUIRE(wait_for([&] { return registry.serialize().find(
-                                    "aether_autoscaler_backlog{consumer=\"vm-create\"} 6") !=
-                                std::string::npos; },
-                   5s));
+  REQUIRE(wait_for(
+      [&] {
+        return registry.serialize().find("aether_autoscaler_backlog{consumer=\"vm-create\"} 6") !=
+               std::string::npos;
+      },
+      5s));
   const auto text = registry.serialize();
   CHECK_THAT(text, Catch::Contains("aether_autoscaler_desired_workers 2"));
   CHECK_THAT(text, Catch::Contains("aether_autoscaler_actual_workers 2"));
@@ -143,8 +145,8 @@ TEST_CASE("controller: scale-down drains an idle worker and removes it only once
   REQUIRE(scaler.start());
   REQUIRE(wait_for([&] { return scaler.observed_workers() == 2; }, 5s));  // junk skipped
 
-  auto draining = decisions.wait(
-      [](const auto& d) { return d.action() == v1::SCALE_ACTION_SCALE_DOWN; }, 10s);
+  auto draining =
+      decisions.wait([](const auto& d) { return d.action() == v1::SCALE_ACTION_SCALE_DOWN; }, 10s);
   INFO(decisions.dump());
   REQUIRE(draining);
   CHECK(draining->from_nodes() == 2);

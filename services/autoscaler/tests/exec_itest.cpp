@@ -38,9 +38,10 @@ TEST_CASE("exec: the command gets the count and the drained workers; the query r
   TempDir dir;
   const auto out = dir.path / "out";
   ExecConfig c;
-  c.command = "echo \"$1 $AETHER_SCALE_FROM $AETHER_SCALE_TO $AETHER_SCALE_REMOVE_WORKERS "
-              "$AETHER_SCALE_REMOVE_NODES\" > " + out.string() + "; echo \"$1\" > " +
-              (dir.path / "count").string();
+  c.command =
+      "echo \"$1 $AETHER_SCALE_FROM $AETHER_SCALE_TO $AETHER_SCALE_REMOVE_WORKERS "
+      "$AETHER_SCALE_REMOVE_NODES\" > " +
+      out.string() + "; echo \"$1\" > " + (dir.path / "count").string();
   c.query_command = "cat " + (dir.path / "count").string();
   c.log_dir = dir.path;
   ExecActuator exec(c, [] { return 0; });
@@ -92,8 +93,12 @@ TEST_CASE("exec: the controller retries a failing actuator with backoff and repo
   DecisionRecorder decisions(b.connection);
   AutoscalerConfig cfg;
   cfg.id = "as-exec";
-  cfg.policy = {.min_workers = 2, .max_workers = 4, .headroom = 0, .max_step_up = 4,
-                .stabilisation = std::chrono::minutes(1), .scale_down = true,
+  cfg.policy = {.min_workers = 2,
+                .max_workers = 4,
+                .headroom = 0,
+                .max_step_up = 4,
+                .stabilisation = std::chrono::minutes(1),
+                .scale_down = true,
                 .worker_capacity = {4, 4096, 4}};
   cfg.lease.ttl = 1s;
   cfg.eval_interval = 50ms;
@@ -123,6 +128,6 @@ TEST_CASE("exec: the controller retries a failing actuator with backoff and repo
   // 50 ms timer would make 60.
   CHECK(failures >= 2);
   CHECK(failures <= 8);
-  CHECK_THAT(registry.serialize(),
-             Catch::Contains("aether_autoscaler_actuator_errors_total " + std::to_string(failures)));
+  CHECK_THAT(registry.serialize(), Catch::Contains("aether_autoscaler_actuator_errors_total " +
+                                                   std::to_string(failures)));
 }

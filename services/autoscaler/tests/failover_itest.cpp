@@ -48,8 +48,8 @@ TEST_CASE("failover: kill the leader process, the follower takes over and acts")
   auto c = spawn_autoscaler("as-b", b.server.url(), dir / "b.log");
 
   for (int i = 0; i < 3; ++i) publish_create(b.connection, create_vm("vm-" + std::to_string(i)));
-  auto first = decisions.wait([](const auto& d) { return d.action() == v1::SCALE_ACTION_SCALE_UP; },
-                              20s);
+  auto first =
+      decisions.wait([](const auto& d) { return d.action() == v1::SCALE_ACTION_SCALE_UP; }, 20s);
   INFO(decisions.dump() << process::log_tail(dir / "a.log") << process::log_tail(dir / "b.log"));
   REQUIRE(first);
   CHECK(first->to_nodes() == 2);  // 3 VMs at 2 per worker
@@ -64,7 +64,9 @@ TEST_CASE("failover: kill the leader process, the follower takes over and acts")
   const auto killed = std::chrono::steady_clock::now();
   victim.kill();
   auto next = decisions.wait(
-      [&](const auto& d) { return d.action() == v1::SCALE_ACTION_SCALE_UP && d.leader() != leader; },
+      [&](const auto& d) {
+        return d.action() == v1::SCALE_ACTION_SCALE_UP && d.leader() != leader;
+      },
       20s, seen);
   REQUIRE(next);
   const double took =

@@ -123,7 +123,8 @@ inline v1::CreateVm create_vm(const std::string& id, int vcpus = 1, int memory_m
 }
 
 inline void publish_create(bus::Connection& c, const v1::CreateVm& m) {
-  auto ack = c.js_publish("aether.cmd.vm.create", m, {.tenant = m.tenant(), .msg_id = m.request_id()});
+  auto ack =
+      c.js_publish("aether.cmd.vm.create", m, {.tenant = m.tenant(), .msg_id = m.request_id()});
   INFO((ack ? "" : ack.error().message));
   REQUIRE(ack);
 }

@@ -37,16 +37,17 @@ struct TempDir {
 // whose pods run on nodes n1..n3.
 class FakeApiServer {
  public:
-  explicit FakeApiServer(const TlsFiles& tls)
-      : server_(tls.cert.c_str(), tls.key.c_str()) {
+  explicit FakeApiServer(const TlsFiles& tls) : server_(tls.cert.c_str(), tls.key.c_str()) {
     const std::string scale = "/apis/apps/v1/namespaces/aether/deployments/capacity/scale";
     server_.Get(scale, [this](const httplib::Request& req, httplib::Response& res) {
       if (!authorized(req, res)) return;
       std::lock_guard lock(mutex_);
       ++scale_gets_;
-      json body = {{"kind", "Scale"}, {"apiVersion", "autoscaling/v1"},
+      json body = {{"kind", "Scale"},
+                   {"apiVersion", "autoscaling/v1"},
                    {"metadata", {{"name", "capacity"}, {"namespace", "aether"}}},
-                   {"spec", json::object()}, {"status", {{"replicas", replicas_}}}};
+                   {"spec", json::object()},
+                   {"status", {{"replicas", replicas_}}}};
       if (replicas_ > 0) body["spec"]["replicas"] = replicas_;  // omitempty, like the API
       res.set_content(body.dump(), "application/json");
     });
@@ -66,40 +67,40 @@ class FakeApiServer {
       res.set_content(json{{"kind", "Scale"}, {"spec", {{"replicas", replicas_}}}}.dump(),
                       "application/json");
     });
-    server_.Get("/api/v1/namespaces/aether/pods",
-                [this](const httplib::Request& req, httplib::Response& res) {
-                  if (!authorized(req, res)) return;
-                  std::lock_guard lock(mutex_);
-                  const auto field = req.get_param_value("fieldSelector");
-                  const auto labels = req.get_param_value("labelSelector");
-                  if (labels != "app=capacity") problems_.push_back("labelSelector: " + labels);
-                  json items = json::array();
-                  for (const auto& [pod, node] : pods_) {
-                    if (field == "spec.nodeName=" + node) {
-                      items.push_back({{"metadata", {{"name", pod}, {"namespace", "aether"}}},
-                                       {"spec", {{"nodeName", node}}}});
-                    }
-                  }
-                  res.set_content(json{{"kind", "PodList"}, {"items", items}}.dump(),
-                                  "application/json");
-                });
-    server_.Patch(R"(/api/v1/namespaces/aether/pods/([a-z0-9-]+))",
-                  [this](const httplib::Request& req, httplib::Response& res) {
-                    if (!authorized(req, res) || !merge_patch(req, res)) return;
-                    auto j = json::parse(req.body, nullptr, false);
-                    std::lock_guard lock(mutex_);
-                    const std::string pod = req.matches[1];
-                    try {
-                      annotations_[pod] =
-                          j.at("metadata").at("annotations").at(kPodDeletionCost).get<std::string>();
-                      order_.push_back("annotate=" + pod);
-                    } catch (const std::exception&) {
-                      problems_.push_back("pod PATCH body: " + req.body);
-                      res.status = 422;
-                      return;
-                    }
-                    res.set_content(R"({"kind":"Pod"})", "application/json");
-                  });
+    server_.Get("/api/v1/namespaces/aether/pods", [this](const httplib::Request& req,
+                                                         httplib::Response& res) {
+      if (!authorized(req, res)) return;
+      std::lock_guard lock(mutex_);
+      const auto field = req.get_param_value("fieldSelector");
+      const auto labels = req.get_param_value("labelSelector");
+      if (labels != "app=capacity") problems_.push_back("labelSelector: " + labels);
+      json items = json::array();
+      for (const auto& [pod, node] : pods_) {
+        if (field == "spec.nodeName=" + node) {
+          items.push_back({{"metadata", {{"name", pod}, {"namespace", "aether"}}},
+                           {"spec", {{"nodeName", node}}}});
+        }
+      }
+      res.set_content(json{{"kind", "PodList"}, {"items", items}}.dump(), "application/json");
+    });
+    server_.Patch(
+        R"(/api/v1/namespaces/aether/pods/([a-z0-9-]+))",
+        [this](const httplib::Request& req, httplib::Response& res) {
+          if (!authorized(req, res) || !merge_patch(req, res)) return;
+          auto j = json::parse(req.body, nullptr, false);
+          std::lock_guard lock(mutex_);
+          const std::string pod = req.matches[1];
+          try {
+            annotations_[pod] =
+                j.at("metadata").at("annotations").at(kPodDeletionCost).get<std::string>();
+            order_.push_back("annotate=" + pod);
+          } catch (const std::exception&) {
+            problems_.push_back("pod PATCH body: " + req.body);
+            res.status = 422;
+            return;
+          }
+          res.set_content(R"({"kind":"Pod"})", "application/json");
+        });
     port_ = server_.bind_to_any_port("127.0.0.1");
     REQUIRE(port_ > 0);
     thread_ = std::jthread([this] { server_.listen_after_bind(); });
@@ -170,8 +171,8 @@ class FakeApiServer {
   int replicas_ = 2;
   int scale_gets_ = 0;
   bool forbid_ = false;
-  std::map<std::string, std::string> pods_{{"capacity-aaa", "n1"}, {"capacity-bbb", "n2"},
-                                           {"capacity-ccc", "n3"}};
+  std::map<std::string, std::string> pods_{
+      {"capacity-aaa", "n1"}, {"capacity-bbb", "n2"}, {"capacity-ccc", "n3"}};
   std::map<std::string, std::string> annotations_;
   std::vector<std::string> problems_;
   std::vector<std::string> order_;
@@ -214,8 +215,7 @@ TEST_CASE("kubernetes: /scale GET and PATCH, and the drained node's pod marked t
   CHECK(api.replicas() == 2);
   CHECK(api.annotations() == std::map<std::string, std::string>{{"capacity-bbb", "-1000"}});
   // The annotation comes before the replicas change, so the ReplicaSet sees it.
-  CHECK(api.order() ==
-        std::vector<std::string>{"scale=3", "annotate=capacity-bbb", "scale=2"});
+  CHECK(api.order() == std::vector<std::string>{"scale=3", "annotate=capacity-bbb", "scale=2"});
   // Down to zero: the API omits spec.replicas, which reads as 0.
   REQUIRE(k8s.scale({.from = 2, .to = 0}));
   CHECK(*k8s.current() == 0);
@@ -263,21 +263,25 @@ TEST_CASE("kubernetes: the controller sets replicas from creates published on NA
   DecisionRecorder decisions(b.connection);
   AutoscalerConfig c;
   c.id = "as-k8s";
-  c.policy = {.min_workers = 1, .max_workers = 5, .headroom = 0, .max_step_up = 4,
-              .stabilisation = std::chrono::minutes(5), .scale_down = true,
+  c.policy = {.min_workers = 1,
+              .max_workers = 5,
+              .headroom = 0,
+              .max_step_up = 4,
+              .stabilisation = std::chrono::minutes(5),
+              .scale_down = true,
               .worker_capacity = {4, 4096, 2}};
   c.lease.ttl = 1s;
   c.eval_interval = 200ms;
   c.provision = false;
   http::Registry registry;
-  Autoscaler scaler(c, b.connection, std::make_unique<KubernetesActuator>(k8s_config(api, dir, tls)),
-                    registry);
+  Autoscaler scaler(c, b.connection,
+                    std::make_unique<KubernetesActuator>(k8s_config(api, dir, tls)), registry);
   REQUIRE(scaler.start());
   REQUIRE(wait_for([&] { return scaler.is_leader(); }, 5s));
   for (int i = 0; i < 5; ++i) publish_create(b.connection, create_vm("vm-k" + std::to_string(i)));
   REQUIRE(wait_for([&] { return api.replicas() == 3; }, 5s));  // 5 VMs at 2 per worker
-  auto up = decisions.wait([](const auto& d) { return d.action() == v1::SCALE_ACTION_SCALE_UP; },
-                           2s);
+  auto up =
+      decisions.wait([](const auto& d) { return d.action() == v1::SCALE_ACTION_SCALE_UP; }, 2s);
   REQUIRE(up);
   CHECK(up->from_nodes() == 1);
   CHECK(up->leader() == "as-k8s");

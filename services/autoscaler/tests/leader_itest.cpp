@@ -72,7 +72,8 @@ TEST_CASE("leader: one of two replicas leads; the other takes over when it crash
   CHECK(LeaderElection::holder_of(v->value) == "b");
 }
 
-TEST_CASE("leader: a released lease is taken at the follower's next poll; a restart retakes its own") {
+TEST_CASE(
+    "leader: a released lease is taken at the follower's next poll; a restart retakes its own") {
   auto b = Bus::start();
   auto a_conn = connect(b, "as-a");
   auto b_conn = connect(b, "as-b");
@@ -83,7 +84,7 @@ TEST_CASE("leader: a released lease is taken at the follower's next poll; a rest
   REQUIRE(other.start());
   std::this_thread::sleep_for(500ms);
   REQUIRE_FALSE(other.is_leader());
-  a->stop(true);  // released: an empty holder
+  a->stop(true);                                             // released: an empty holder
   REQUIRE(wait_for([&] { return other.is_leader(); }, 1s));  // well under the 1.5 s ttl
   // Same holder name comes back while b leads: b keeps it (CAS), a follows.
   auto a2 = std::make_unique<LeaderElection>(a_conn, lease("a"));
@@ -95,8 +96,8 @@ TEST_CASE("leader: a released lease is taken at the follower's next poll; a rest
 
 TEST_CASE("leader: losing NATS demotes the leader; it leads again once NATS is back") {
   auto b = Bus::start();
-  auto conn = bus::Connection::connect(
-      {.url = b.server.url(), .name = "as-a", .reconnect_wait = 100ms});
+  auto conn =
+      bus::Connection::connect({.url = b.server.url(), .name = "as-a", .reconnect_wait = 100ms});
   REQUIRE(conn);
   std::atomic<int> changes{0};
   LeaderElection a(*conn, lease("a"), [&](bool) { ++changes; });

@@ -97,15 +97,20 @@ TEST_CASE("local: a create starts a real worker that takes it; idle, it is drain
       .id_prefix = "lw",
       .env = {"AETHER_GUEST_DIR=" + std::string(guest), "AETHER_RUNTIME=qemu",
               "AETHER_QEMU_ACCEL=tcg", "AETHER_PROVISION=false", "AETHER_ADMIN_ADDR=127.0.0.1",
-              "AETHER_CAPACITY_VCPUS=2", "AETHER_CAPACITY_MEMORY=1GiB",
-              "AETHER_CAPACITY_MAX_VMS=2", "AETHER_VM_MAX_VCPUS=1", "AETHER_VM_MAX_MEMORY=256MiB",
+              "AETHER_CAPACITY_VCPUS=2", "AETHER_CAPACITY_MEMORY=1GiB", "AETHER_CAPACITY_MAX_VMS=2",
+              "AETHER_VM_MAX_VCPUS=1", "AETHER_VM_MAX_MEMORY=256MiB",
               "AETHER_MAX_CONCURRENT_BOOTS=1", "AETHER_BOOT_TIMEOUT=3m",
               "AETHER_HEARTBEAT_INTERVAL=500ms", "AETHER_LOG_FORMAT=text"},
       .stop_grace = 30s};
   AutoscalerConfig c;
   c.id = "as-local";
-  c.policy = {.min_workers = 0, .max_workers = 2, .headroom = 0, .max_step_up = 2,
-              .stabilisation = 3s, .scale_down = true, .worker_capacity = {2, 1024, 2}};
+  c.policy = {.min_workers = 0,
+              .max_workers = 2,
+              .headroom = 0,
+              .max_step_up = 2,
+              .stabilisation = 3s,
+              .scale_down = true,
+              .worker_capacity = {2, 1024, 2}};
   c.lease.ttl = 1s;
   c.eval_interval = 200ms;
   c.provision = false;
@@ -115,8 +120,8 @@ TEST_CASE("local: a create starts a real worker that takes it; idle, it is drain
   REQUIRE(wait_for([&] { return scaler.is_leader(); }, 5s));
 
   publish_create(b.connection, create_vm("vm-local", 1, 256));
-  auto up = decisions.wait([](const auto& d) { return d.action() == v1::SCALE_ACTION_SCALE_UP; },
-                           10s);
+  auto up =
+      decisions.wait([](const auto& d) { return d.action() == v1::SCALE_ACTION_SCALE_UP; }, 10s);
   INFO(decisions.dump());
   REQUIRE(up);
   CHECK(up->from_nodes() == 0);

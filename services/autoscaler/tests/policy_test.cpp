@@ -27,8 +27,8 @@ TEST_CASE("policy: the step limit caps one scale-up, max_workers caps the target
   c.max_step_up = 2;
   c.max_workers = 5;
   ScalingPolicy p(c);
-  auto d = p.decide({.now = TimePoint{} + 1h, .current = 1, .workers = {worker("a", 0)},
-                     .demand = queued(100)});
+  auto d = p.decide(
+      {.now = TimePoint{} + 1h, .current = 1, .workers = {worker("a", 0)}, .demand = queued(100)});
   CHECK(d.action == v1::SCALE_ACTION_SCALE_UP);
   CHECK(d.target == 5);
   CHECK(d.to == 3);
@@ -40,8 +40,10 @@ TEST_CASE("policy: headroom adds capacity on top of demand") {
   c.headroom = 0.5;
   ScalingPolicy p(c);
   // 8 vCPU of demand * 1.5 = 12 vCPU -> 3 workers of 4.
-  auto d = p.decide({.now = TimePoint{} + 1h, .current = 2,
-                     .workers = {worker("a", 4), worker("b", 4)}, .demand = {}});
+  auto d = p.decide({.now = TimePoint{} + 1h,
+                     .current = 2,
+                     .workers = {worker("a", 4), worker("b", 4)},
+                     .demand = {}});
   CHECK(d.target == 3);
   CHECK(d.action == v1::SCALE_ACTION_SCALE_UP);
 }
@@ -69,14 +71,16 @@ TEST_CASE("policy: a worker with a runtime fault is not capacity") {
   ScalingPolicy p(test_policy());
   // Two workers, one faulty; 4 VMs queued need one usable worker: the faulty
   // one does not count, so 1 usable + 1 faulty = 2 is at target...
-  auto d = p.decide({.now = TimePoint{} + 1h, .current = 2,
+  auto d = p.decide({.now = TimePoint{} + 1h,
+                     .current = 2,
                      .workers = {worker("ok", 0), worker("bad", 0, false, "qemu missing")},
                      .demand = queued(4)});
   CHECK(d.action == v1::SCALE_ACTION_HOLD);
   CHECK(d.target == 2);
   CHECK_THAT(d.reason, Catch::Contains("runtime fault not counted"));
   // ... and 8 queued need 2 usable: a third worker.
-  auto up = p.decide({.now = TimePoint{} + 1h + 1s, .current = 2,
+  auto up = p.decide({.now = TimePoint{} + 1h + 1s,
+                      .current = 2,
                       .workers = {worker("ok", 0), worker("bad", 0, false, "qemu missing")},
                       .demand = queued(8)});
   CHECK(up.action == v1::SCALE_ACTION_SCALE_UP);
@@ -149,8 +153,11 @@ TEST_CASE("policy: scale-down off never removes; workers being removed are not c
 
   ScalingPolicy q(test_policy());
   // b is being removed; 8 queued need 2 usable: b does not count, so scale up by one.
-  auto up = q.decide({.now = t0, .current = 2, .workers = {worker("a", 0), worker("b", 0)},
-                      .demand = queued(8), .removing = {"b"}});
+  auto up = q.decide({.now = t0,
+                      .current = 2,
+                      .workers = {worker("a", 0), worker("b", 0)},
+                      .demand = queued(8),
+                      .removing = {"b"}});
   CHECK(up.action == v1::SCALE_ACTION_SCALE_UP);
   CHECK(up.to == 3);
 }

@@ -72,7 +72,8 @@ class Simulation {
       while (!w.vm_ends.empty() && w.vm_ends.front() <= t) w.vm_ends.pop_front();
       if (t < w.ready_at) continue;  // not reporting yet
       const bool faulty = is_faulty(w.id, t);
-      const auto room = static_cast<std::size_t>(config_.worker_capacity.vcpus / config_.vm_size.vcpus);
+      const auto room =
+          static_cast<std::size_t>(config_.worker_capacity.vcpus / config_.vm_size.vcpus);
       while (!faulty && queue_ > 0 && w.vm_ends.size() < room) {
         w.vm_ends.push_back(t + config_.vm_seconds);
         --queue_;
@@ -90,10 +91,8 @@ class Simulation {
     d.pending = queue_;
     d.queued = config_.vm_size.times(static_cast<double>(queue_));
     const auto now = TimePoint{} + std::chrono::hours(1) + std::chrono::seconds(t);
-    Decision dec = policy_.decide({.now = now,
-                                   .current = static_cast<int>(workers_.size()),
-                                   .workers = views,
-                                   .demand = d});
+    Decision dec = policy_.decide(
+        {.now = now, .current = static_cast<int>(workers_.size()), .workers = views, .demand = d});
     if (dec.action == v1::SCALE_ACTION_SCALE_UP) {
       for (int i = static_cast<int>(workers_.size()); i < dec.to; ++i) add_worker(t);
     } else if (dec.action == v1::SCALE_ACTION_SCALE_DOWN) {

@@ -51,7 +51,7 @@ TEST_CASE("simulation: a burst is answered on the first evaluation, within the s
   const auto& at_burst = steps[10];
   REQUIRE(at_burst.decision.action == v1::SCALE_ACTION_SCALE_UP);
   CHECK(at_burst.decision.from == 1);
-  CHECK(at_burst.decision.to == 4);  // step limit 3
+  CHECK(at_burst.decision.to == 4);        // step limit 3
   CHECK(at_burst.decision.backlog == 36);  // 4 went to the idle worker at once
   // Later evaluations keep adding until the target (10 workers for 40 VMs).
   int peak = 0;

@@ -48,6 +48,17 @@ Result<void> Autoscaler::start() {
   }
   auto kv = bus::KvBucket::open(connection_, std::string(bus::kWorkersBucket));
   if (!kv) return fail(Errc::kBus, "opening KV aether_workers: " + kv.error().message);
+  // The workers there now, before any decision (a first decision on an
+  // empty view would take the fleet for 0 workers); the callback watch
+  // below delivers them again (idempotent), then every change.
+  auto initial = kv->watch(">");
+  if (!initial) return fail(Errc::kBus, "watching KV aether_workers: " + initial.error().message);
+  for (int i = 0; i < 100'000; ++i) {
+    auto e = initial->next(seconds(5));
+    if (!e || !e->has_value()) break;
+    (void)fleet_.apply((*e)->key, (*e)->value, (*e)->op != bus::KvOp::kPut);  // counted below
+  }
+  initial->stop();
   auto watch = kv->watch(">", [this](const bus::KvEntry& e) {
     const auto change = fleet_.apply(e.key, e.value, e.op != bus::KvOp::kPut);
     if (change == FleetChange::kUndecodable) metrics_.undecodable.inc();

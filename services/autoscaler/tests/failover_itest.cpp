@@ -52,7 +52,6 @@ TEST_CASE("failover: kill the leader process, the follower takes over and acts")
       decisions.wait([](const auto& d) { return d.action() == v1::SCALE_ACTION_SCALE_UP; }, 20s);
   INFO(decisions.dump() << process::log_tail(dir / "a.log") << process::log_tail(dir / "b.log"));
   REQUIRE(first);
-  CHECK(first->to_nodes() == 2);  // 3 VMs at 2 per worker
   const std::string leader = first->leader();
   REQUIRE((leader == "as-a" || leader == "as-b"));
   // Only the leader decides.

@@ -73,7 +73,7 @@ TEST_CASE("config: a zero stabilisation window with scale-down on is refused, of
   CHECK(ok.settings);
 }
 
-TEST_CASE("config: the exec actuator needs its command; a bad actuator name is refused") {
+TEST_CASE("config: the exec actuator needs its command, a bad actuator name is refused") {
   auto exec = load({{"AETHER_AUTOSCALER_ACTUATOR", "exec"}});
   REQUIRE_FALSE(exec.load);
   CHECK_THAT(exec.load.error().message, Catch::Contains("AETHER_AUTOSCALER_EXEC_COMMAND"));
@@ -82,7 +82,7 @@ TEST_CASE("config: the exec actuator needs its command; a bad actuator name is r
   CHECK_THAT(bad.load.error().message, Catch::Contains("AETHER_AUTOSCALER_ACTUATOR=magic"));
 }
 
-TEST_CASE("config: kubernetes outside a cluster needs the API URL; in-cluster it is derived") {
+TEST_CASE("config: kubernetes outside a cluster needs the API URL, in-cluster it is derived") {
   auto outside = load({{"AETHER_AUTOSCALER_ACTUATOR", "kubernetes"}});
   REQUIRE(outside.load);
   REQUIRE_FALSE(outside.settings);

@@ -51,7 +51,7 @@ std::string heartbeat(const std::string& id, int vms, bool draining = false) {
 
 }  // namespace
 
-TEST_CASE("controller: creates on the bus scale up at once; the event carries the inputs") {
+TEST_CASE("controller: creates on the bus scale up at once, the event carries the inputs") {
   auto b = Bus::start();
   DecisionRecorder decisions(b.connection);
   http::Registry registry;

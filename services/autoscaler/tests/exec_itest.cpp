@@ -34,7 +34,7 @@ std::string read(const std::filesystem::path& p) {
 }
 }  // namespace
 
-TEST_CASE("exec: the command gets the count and the drained workers; the query reads it back") {
+TEST_CASE("exec: the command gets the count and the drained workers, the query reads it back") {
   TempDir dir;
   const auto out = dir.path / "out";
   ExecConfig c;

@@ -223,7 +223,7 @@ TEST_CASE("kubernetes: /scale GET and PATCH, and the drained node's pod marked t
   for (const auto& p : api.problems()) WARN(p);
 }
 
-TEST_CASE("kubernetes: API errors name the status and message; a wrong CA is refused") {
+TEST_CASE("kubernetes: API errors name the status and message, a wrong CA is refused") {
   TempDir dir;
   auto tls = make_self_signed(dir.path);
   FakeApiServer api(tls);

@@ -40,7 +40,7 @@ struct OverlapWatch {
 
 }  // namespace
 
-TEST_CASE("leader: one of two replicas leads; the other takes over when it crashes") {
+TEST_CASE("leader: one of two replicas leads, the other takes over when it crashes") {
   auto b = Bus::start();
   auto a_conn = connect(b, "as-a");
   auto b_conn = connect(b, "as-b");
@@ -73,7 +73,7 @@ TEST_CASE("leader: one of two replicas leads; the other takes over when it crash
 }
 
 TEST_CASE(
-    "leader: a released lease is taken at the follower's next poll; a restart retakes its own") {
+    "leader: a released lease is taken at the follower's next poll, a restart retakes its own") {
   auto b = Bus::start();
   auto a_conn = connect(b, "as-a");
   auto b_conn = connect(b, "as-b");
@@ -94,7 +94,7 @@ TEST_CASE(
   CHECK_FALSE(a2->is_leader());
 }
 
-TEST_CASE("leader: losing NATS demotes the leader; it leads again once NATS is back") {
+TEST_CASE("leader: losing NATS demotes the leader, it leads again once NATS is back") {
   auto b = Bus::start();
   auto conn =
       bus::Connection::connect({.url = b.server.url(), .name = "as-a", .reconnect_wait = 100ms});
@@ -110,7 +110,7 @@ TEST_CASE("leader: losing NATS demotes the leader; it leads again once NATS is b
   CHECK(changes >= 3);  // leader, follower, leader
 }
 
-TEST_CASE("leader: lease values name their holder; unreadable ones are held by someone") {
+TEST_CASE("leader: lease values name their holder, unreadable ones are held by someone") {
   CHECK(LeaderElection::holder_of(LeaderElection::encode("x", 1s)) == "x");
   CHECK(LeaderElection::holder_of(LeaderElection::encode("", 1s)).empty());
   CHECK(LeaderElection::holder_of("garbage") == "?");

@@ -75,7 +75,7 @@ class VmStates {
 
 }  // namespace
 
-TEST_CASE("local: a create starts a real worker that takes it; idle, it is drained then stopped") {
+TEST_CASE("local: a create starts a real worker that takes it, idle, it is drained then stopped") {
   const char* guest = std::getenv("AETHER_GUEST_DIR");
   const char* bin = std::getenv("AETHER_BINARY_DIR");
   REQUIRE(guest != nullptr);

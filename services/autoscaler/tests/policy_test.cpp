@@ -119,7 +119,7 @@ TEST_CASE("policy: a peak inside the window keeps the workers") {
   CHECK(after.action == v1::SCALE_ACTION_SCALE_DOWN);
 }
 
-TEST_CASE("policy: with no idle worker a scale-down holds; faulty idle workers go first") {
+TEST_CASE("policy: with no idle worker a scale-down holds, faulty idle workers go first") {
   ScalingPolicy p(test_policy());
   const auto t0 = TimePoint{} + 1h;
   const std::vector<WorkerView> busy = {worker("a", 1), worker("b", 1)};
@@ -140,7 +140,7 @@ TEST_CASE("policy: with no idle worker a scale-down holds; faulty idle workers g
   CHECK(down.remove[1].id == "b");
 }
 
-TEST_CASE("policy: scale-down off never removes; workers being removed are not capacity") {
+TEST_CASE("policy: scale-down off never removes, workers being removed are not capacity") {
   auto c = test_policy();
   c.scale_down = false;
   ScalingPolicy p(c);

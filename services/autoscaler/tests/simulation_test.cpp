@@ -124,8 +124,12 @@ TEST_CASE("simulation: a worker with a runtime fault gets a replacement") {
   auto steps = sim.run(260);
   const int steady = steps[149].replicas;
   CHECK(steady == 10);
-  // The faulty worker no longer counts: one more (within max 12).
-  CHECK(steps[259].replicas == steady + 1);
+  // The faulty worker no longer counts: at least one more (the backlog
+  // built while the replacement boots may ask for one more still), within
+  // max 12, and the queue is served again.
+  CHECK(steps[259].replicas >= steady + 1);
+  CHECK(steps[259].replicas <= 12);
+  CHECK(steps[259].queued <= 2);
   bool said_so = false;
   for (const auto& s : steps) {
     if (s.t >= 150 && s.decision.reason.find("runtime fault not counted") != std::string::npos) {

@@ -18,6 +18,12 @@ using nlohmann::json;
 
 namespace {
 
+// The durable consumer serving creates of this size (the default class table).
+std::string class_consumer(std::uint32_t vcpus, std::uint64_t memory_mib) {
+  const auto& table = bus::default_vm_classes();
+  return bus::vm_create_class_consumer(table[bus::vm_class_index(table, vcpus, memory_mib)].name);
+}
+
 void set_state(ApiStack& s, const std::string& id, const std::string& state) {
   auto r = s.pg_pool->query("UPDATE vms SET state = $2 WHERE id = $1::uuid", {id, state});
   REQUIRE(r);
@@ -58,7 +64,8 @@ TEST_CASE("POST /v1/vms writes PENDING, publishes CreateVm, GET and list find it
   CHECK(got.json()["id"] == id);
 
   // The command is in AETHER_CMDS with the contract's headers.
-  auto consumer = bus::PullConsumer::bind(*s.bus, "AETHER_CMDS", "vm-create");
+  // 2 vCPUs / 256 MiB is class "medium": its subject, its consumer.
+  auto consumer = bus::PullConsumer::bind(*s.bus, "AETHER_CMDS", class_consumer(2, 256));
   REQUIRE(consumer);
   auto msgs = consumer->fetch(1, std::chrono::seconds(5));
   REQUIRE(msgs);
@@ -71,6 +78,7 @@ TEST_CASE("POST /v1/vms writes PENDING, publishes CreateVm, GET and list find it
   REQUIRE(command);
   CHECK(command->vm_id() == id);
   CHECK(command->spec().vcpus() == 2);
+  CHECK(msg.subject() == "aether.cmd.vm.create.medium");
 
   s.client->call("POST", "/v1/vms", key, R"({"labels":{"team":"b"}})");
   auto all = s.client->call("GET", "/v1/vms?limit=1", key);
@@ -289,7 +297,7 @@ TEST_CASE("quota: the create over max_vms is refused before anything is publishe
   const auto key = s.tenant_with_key("small", false, {.max_vms = 1});
   REQUIRE(s.client->call("POST", "/v1/vms", key, "{}").status == 202);
   check_problem(s.client->call("POST", "/v1/vms", key, "{}"), 409);
-  auto info = bus::PullConsumer::bind(*s.bus, "AETHER_CMDS", "vm-create");
+  auto info = bus::PullConsumer::bind(*s.bus, "AETHER_CMDS", class_consumer(1, 256));
   REQUIRE(info);
   auto msgs = info->fetch(5, std::chrono::milliseconds(500));
   REQUIRE(msgs);

@@ -54,7 +54,8 @@ alive() { # name
   local pidf=$RUN/$1.pid exef=$RUN/$1.exe pid exe
   [[ -f $pidf && -f $exef ]] || return 1
   pid=$(<"$pidf"); exe=$(<"$exef")
-  [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$exe" ]]
+  # A rebuilt binary shows as "PATH (deleted)": still the process we started.
+  [[ $(readlink "/proc/$pid/exe" 2>/dev/null) =~ ^"$exe"( \(deleted\))?$ ]]
 }
 
 stop_one() { # name
@@ -112,7 +113,7 @@ record_ports() {
 }
 
 start_service() { # name admin_port program [VAR=value...] -- detached, log and pid under run/
-  local name=$1 admin=$2 bin=$3 pid exe
+  local name=$1 admin=$2 bin=$3 pid exe i
   shift 3
   if alive "$name"; then
     note "$name already runs (pid $(<"$RUN/$name.pid")), reused"
@@ -124,6 +125,11 @@ start_service() { # name admin_port program [VAR=value...] -- detached, log and 
   pid=$!
   echo "$pid" >"$RUN/$name.pid"
   echo "$exe" >"$RUN/$name.exe"
+  # Until it has exec'd, /proc/<pid>/exe is still env or setsid.
+  for ((i = 0; i < 100; i++)); do
+    alive "$name" || ! kill -0 "$pid" 2>/dev/null && break
+    sleep 0.05
+  done
   note "$name started (pid $pid, admin http://127.0.0.1:$admin, log $RUN/$name.log)"
 }
 
@@ -203,11 +209,11 @@ up() {
   WORKER_ADMIN=$(port_value AETHER_RUN_WORKER_ADMIN_PORT "")
   AUTOSCALER_ADMIN=$(port_value AETHER_RUN_AUTOSCALER_ADMIN_PORT "")
   PROVISIONER_ADMIN=$(port_value AETHER_RUN_PROVISIONER_ADMIN_PORT "")
-  record_ports
   check_port api AETHER_HTTP_PORT "$HTTP_PORT"
   check_port api AETHER_RUN_API_ADMIN_PORT "$API_ADMIN"
   check_port vm-worker AETHER_RUN_WORKER_ADMIN_PORT "$WORKER_ADMIN"
   check_port autoscaler AETHER_RUN_AUTOSCALER_ADMIN_PORT "$AUTOSCALER_ADMIN"
+  record_ports
 
   say "guest image in $GUEST (built once, then cached)"
   "$ROOT/tools/guest/build-image.sh" --agent "$AGENT" --out "$GUEST" >&2

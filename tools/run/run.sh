@@ -270,8 +270,14 @@ up() {
   if [[ -x $API ]]; then
     if [[ ! -s $RUN/tenant.key ]]; then
       say "creating tenant 'demo' (aether-api tenant create demo --operator)"
-      (umask 077 && "$API" tenant create demo --operator >"$RUN/tenant.key" 2>>"$RUN/tenant.log") ||
-        { rm -f "$RUN/tenant.key"; die "tenant create failed (log: $RUN/tenant.log)"; }
+      # Exit 2: the tenant exists (its key file was lost): issue another key.
+      local rc=0
+      (umask 077 && "$API" tenant create demo --operator >"$RUN/tenant.key" 2>>"$RUN/tenant.log") || rc=$?
+      if ((rc == 2)); then
+        rc=0
+        (umask 077 && "$API" tenant create demo --operator --existing >"$RUN/tenant.key" 2>>"$RUN/tenant.log") || rc=$?
+      fi
+      ((rc == 0)) || { rm -f "$RUN/tenant.key"; die "tenant create failed (log: $RUN/tenant.log)"; }
     fi
     KEY=$(<"$RUN/tenant.key")
     ((DEMO)) && demo

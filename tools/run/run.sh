@@ -183,7 +183,9 @@ demo() {
   tp=$(traceparent)
   trace=$(cut -d- -f2 <<<"$tp")
   say "creating a VM (aetherctl vm create --wait; its states follow)"
-  vm=$("$CTL" --traceparent "$tp" -o json vm create --wait --wait-timeout 300 | jq -r .id)
+  # The id from whatever create prints on stdout (states go to stderr).
+  vm=$("$CTL" --traceparent "$tp" -o json vm create --wait --wait-timeout 300 |
+    grep -oE '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}' | head -n 1 || true)
   [[ -n $vm && $vm != null ]] || die "vm create printed no id"
   say "running a command inside it (aetherctl vm exec $vm -- ...)"
   # shellcheck disable=SC2016 # expanded by the guest's shell

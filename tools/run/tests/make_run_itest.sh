@@ -25,7 +25,8 @@ AETHER_HTTP_PORT=$(port)
 
 # Detached, as a user leaves it: its own session, output to a file.
 setsid "$RUNSH" up --state-dir "$STATE" --build-dir "$BUILD" >"$STATE/up.out" 2>"$STATE/up.err" </dev/null &
-wait $! || { cat "$STATE/up.err" >&2; fail "run.sh up exited $?"; }
+rc=0; wait $! || rc=$?
+((rc == 0)) || { cat "$STATE/up.err" >&2; fail "run.sh up exited $rc"; }
 cat "$STATE/up.out"
 
 # The command ran in the guest: its host name is the VM's, not ours.

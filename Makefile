@@ -43,13 +43,14 @@ format:
 format-check:
 	@clang-format --dry-run --Werror $(FORMAT_FILES) && echo "format-check: $(words $(FORMAT_FILES)) files ok"
 
-# The whole platform on this machine: nats-server, PostgreSQL, Redis and the
-# OTLP sink under .state/, then the services.
+# The whole platform on this machine (tools/run/README.md): the stack under
+# .state/, migrations, the guest image, every built service, a tenant, and a
+# VM running a command; it stays up until `make stop`.
 run: build
-	$(BUILD)/tools/devstack/aether-devstack up --state-dir .state
+	tools/run/run.sh up --state-dir .state --build-dir $(BUILD)
 
 stop:
-	$(BUILD)/tools/devstack/aether-devstack down --state-dir .state
+	tools/run/run.sh down --state-dir .state --build-dir $(BUILD)
 
 # Every benchmark binary (aether-bench-*) in the build tree, one after another;
 # the microVM ones boot the guest image the vmm_guest_image test builds.

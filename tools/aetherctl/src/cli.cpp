@@ -112,7 +112,12 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   x->add_option("--exec-timeout", exec->timeout_seconds, "seconds before the command is killed");
   x->add_flag("--collect", exec->collect, "one answer at the end instead of streaming");
   x->positionals_at_end();
-  x->callback([&, exec] { command = [exec](Context& ctx) { return vm_exec(ctx, *exec); }; });
+  x->callback([&, exec] {
+    // CLI11 hands a subcommand's "--" separator on as a positional: it is not
+    // part of the guest's command.
+    if (!exec->argv.empty() && exec->argv.front() == "--") exec->argv.erase(exec->argv.begin());
+    command = [exec](Context& ctx) { return vm_exec(ctx, *exec); };
+  });
 
   auto grace = std::make_shared<int>(0);
   auto* s = vm->add_subcommand("stop", "stop a VM (its guest powers off)");

@@ -101,3 +101,14 @@ TEST_CASE("the version and help flags exit 0") {
   CHECK(help.code == kExitOk);
   CHECK(help.out.find("vm") != std::string::npos);
 }
+
+TEST_CASE("vm exec does not pass the -- separator to the guest") {
+  // Nothing listens on port 1: the command fails to connect, but only after
+  // parsing; a '--' kept in argv would be refused earlier by no rule, so the
+  // check is on what reaches the request: an empty command is a usage error.
+  auto only_separator = run_cli({"--api-url", "http://127.0.0.1:1", "vm", "exec", "vm1", "--"});
+  CHECK(only_separator.code == kExitUsage);
+  auto with_command =
+      run_cli({"--api-url", "http://127.0.0.1:1", "vm", "exec", "vm1", "--", "true"});
+  CHECK(with_command.code == kExitUnavailable);
+}

@@ -15,6 +15,7 @@
 #include "fixture.hpp"
 #include "http_client.hpp"
 #include "http_options.hpp"
+#include "rest_edge.hpp"
 
 namespace aether::api::testing {
 
@@ -67,7 +68,7 @@ class ApiStack {
                                                  .decisions = *decisions,
                                                  .auth = *auth,
                                                  .bus = *bus,
-                                                 .rate_check = rate_check_for(*limiter),
+                                                 .rate_check = redis_rate_check(*limiter),
                                                  .quotas = {},
                                                  .openapi_json = openapi_document(),
                                                  .bus_timeout = std::chrono::milliseconds(3000)});
@@ -90,24 +91,6 @@ class ApiStack {
     auto issued = keys->issue(key);
     REQUIRE(issued);
     return issued->secret;
-  }
-
-  static RateCheck rate_check_for(const redis::RateLimiter& limiter) {
-    return [&limiter](std::string_view subject, std::string_view klass) {
-      RateDecision out;
-      auto d = limiter.check(subject, klass);
-      if (!d) {
-        out.unavailable = true;
-        out.allowed = false;
-        out.message = d.error().message;
-        out.retry_after_seconds = static_cast<int>(redis::retry_after(d.error()).count());
-        return out;
-      }
-      out.allowed = d->allowed;
-      out.retry_after_seconds = static_cast<int>((d->retry_after.count() + 999) / 1000);
-      for (auto& h : redis::rate_limit_headers(*d)) out.headers.emplace_back(h.name, h.value);
-      return out;
-    };
   }
 
   std::unique_ptr<devstack::NatsServer> nats;

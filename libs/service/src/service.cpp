@@ -214,6 +214,7 @@ int Service::run(const Invocation& inv, const StartFn& start) {
   }
 
   phase = Phase::kRunning;
+  if (inv.on_running) inv.on_running();
   // A one-shot run (stop requested inside start()) keeps its lifecycle out of the log.
   const auto level = stop_->requested() ? spdlog::level::debug : spdlog::level::info;
   if (admin) {

@@ -22,16 +22,18 @@ TestRun::TestRun(Service& service, std::vector<std::string> args,
     admin_port_ = port;
     cv_.notify_all();
   };
+  inv.on_running = [this] {
+    std::lock_guard lock(mutex_);
+    started_ = true;
+    cv_.notify_all();
+  };
   thread_ = std::thread([this, inv = std::move(inv), start = std::move(start)] {
     const int code = service_.run(inv, [this, &start](Context& ctx) -> Result<Running> {
-      auto running = start(ctx);
-      if (running) {
+      {
         std::lock_guard lock(mutex_);
-        started_ = true;
         admin_port_ = ctx.admin_port();
-        cv_.notify_all();
       }
-      return running;
+      return start(ctx);
     });
     std::lock_guard lock(mutex_);
     finished_ = true;

@@ -117,6 +117,9 @@ struct Invocation {
   // Called on run()'s thread once the admin server listens (signals are blocked by
   // then), before start(): TestRun learns the port here.
   std::function<void(int admin_port)> on_admin_started;
+  // Called on run()'s thread once start() returned and /readyz's lifecycle check
+  // says running: TestRun's wait_started() returns then.
+  std::function<void()> on_running;
 
   // An invocation whose environment is exactly `env` (for tests and tools).
   [[nodiscard]] static Invocation with_env(std::vector<std::string> args,

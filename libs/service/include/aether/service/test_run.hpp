@@ -41,8 +41,9 @@ class TestRun {
   TestRun(const TestRun&) = delete;
   TestRun& operator=(const TestRun&) = delete;
 
-  // True once start() returned successfully; false when run() ended first (bad
-  // config, failed start) or the timeout passed.
+  // True once start() returned successfully and the lifecycle readiness check says
+  // running (so /readyz is green if the service's own checks are); false when run()
+  // ended first (bad config, failed start) or the timeout passed.
   [[nodiscard]] bool wait_started(std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // True once the admin server listens (before start() is called); false when run()
   // ended first or the timeout passed.

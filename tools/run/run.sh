@@ -196,7 +196,7 @@ demo() {
   output:    $out
   VM id:     $vm
   trace id:  $trace
-  the trace: grep $trace $STATE/otlp/spans.jsonl | jq -c '{name, service: .resource["service.name"]}'
+  the trace: grep $trace $STATE/otlp/spans.jsonl | jq -c '{service, name, span_id, parent_span_id}'
 
 EOF
 }

@@ -8,6 +8,7 @@
 
 #include "aether/bus/serve.hpp"
 #include "aether/rest/json_body.hpp"
+#include "aether/trace/trace.hpp"
 #include "aether/v1/exec.pb.h"
 #include "aether/v1/files.pb.h"
 #include "ids.hpp"
@@ -151,6 +152,9 @@ Response GuestRoutes::stream_exec(const std::string& subject, v1::ExecRequest re
   auto sub = std::make_shared<bus::Subscription>(std::move(*subscription));
   auto bus = deps_.bus;
   const std::string tenant = who.tenant_id;
+  // The body is written after this handler returned, on other threads: the
+  // request's span is carried explicitly so the exec stays in the REST call's trace.
+  const std::optional<trace::SpanContext> parent = trace::current_context();
   return Response::streaming(200, "application/x-ndjson", [=](rest::StreamWriter& out) mutable {
     // The request runs on its own thread; chunks are written as they come.
     struct Outcome {
@@ -161,6 +165,8 @@ Response GuestRoutes::stream_exec(const std::string& subject, v1::ExecRequest re
     };
     auto outcome = std::make_shared<Outcome>();
     std::thread caller([=]() mutable {
+      trace::Span stream_span("api exec stream", trace::SpanKind::kInternal, parent);
+      auto scope = stream_span.activate();
       v1::ExecReply reply;
       auto r = bus.request(subject, request, reply, {.timeout = timeout, .tenant = tenant});
       std::lock_guard lock(outcome->mutex);

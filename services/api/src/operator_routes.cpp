@@ -1,10 +1,14 @@
 #include "operator_routes.hpp"
 
-#include <nats/nats.h>
+#include <google/protobuf/util/json_util.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 
 #include "aether/bus/jetstream.hpp"
 #include "aether/bus/kv.hpp"
 #include "aether/rest/json_body.hpp"
+#include "aether/v1/worker.pb.h"
 #include "api_key_store.hpp"
 #include "vm_json.hpp"
 
@@ -35,28 +39,28 @@ json tenant_json(const Tenant& t) {
 }  // namespace
 
 Response OperatorRoutes::workers(rest::Request&, const Principal&) {
-  // cnats' key listing (kvStore_Keys) through the bucket the bus opened.
+  // Each value is a worker's WorkerStatus heartbeat (protobuf); answered as its
+  // proto3 JSON, the shape `aetherctl workers --bus` prints from the KV itself.
   auto bucket = bus::KvBucket::open(deps_.bus, std::string(bus::kWorkersBucket));
   if (!bucket) return bus_problem(bucket.error(), "no workers bucket").response();
-  kvStore* kv = nullptr;
-  if (js_KeyValue(&kv, deps_.bus.jetstream(), bus::kWorkersBucket.data()) != NATS_OK) {
-    return Problem::unavailable("cannot open the aether_workers bucket", 2).response();
-  }
-  kvKeysList keys{};
+  auto watcher = bucket->watch(">", {.ignore_deletes = true});
+  if (!watcher) return bus_problem(watcher.error(), "cannot read the workers bucket").response();
   json workers = json::array();
-  const natsStatus s = kvStore_Keys(&keys, kv, nullptr);
-  if (s == NATS_OK) {
-    for (int i = 0; i < keys.Count; ++i) {
-      auto entry = bucket->get(keys.Keys[i]);
-      if (!entry) continue;  // expired between the listing and the read
-      workers.push_back({{"id", keys.Keys[i]}, {"status", parsed_or_raw(entry->value)}});
+  for (;;) {
+    auto next = watcher->next(std::chrono::seconds(5));
+    if (!next) return bus_problem(next.error(), "cannot read the workers bucket").response();
+    if (!next->has_value()) break;  // every current value delivered
+    v1::WorkerStatus status;
+    if (!status.ParseFromString((*next)->value)) {
+      spdlog::warn("api: KV {} key {}: not a WorkerStatus; left out of /v1/workers",
+                   bus::kWorkersBucket, (*next)->key);
+      continue;
     }
-    kvKeysList_Destroy(&keys);
-  }
-  kvStore_Destroy(kv);
-  if (s != NATS_OK && s != NATS_NOT_FOUND) {
-    return Problem::unavailable(std::string("listing workers failed: ") + natsStatus_GetText(s), 2)
-        .response();
+    std::string text;
+    google::protobuf::util::JsonPrintOptions options;
+    options.always_print_primitive_fields = true;
+    (void)google::protobuf::util::MessageToJsonString(status, &text, options);
+    workers.push_back(json::parse(text));
   }
   return Response::json(200, {{"workers", workers}});
 }

@@ -5,9 +5,11 @@
 #include <thread>
 
 #include <sstream>
+#include "aether/bus/kv.hpp"
 #include "aether/v1/exec.pb.h"
 #include "aether/v1/files.pb.h"
 #include "aether/v1/vm.pb.h"
+#include "aether/v1/worker.pb.h"
 #include "api_stack.hpp"
 #include "vm_json.hpp"
 
@@ -353,10 +355,26 @@ TEST_CASE("operator routes: tenants, keys, revoke, nodes, workers, autoscaler") 
   check_problem(s.client->call("GET", "/v1/vms", new_key), 401);
   CHECK(s.client->call("GET", "/v1/nodes", op).json()["nodes"].is_array());
   CHECK(s.client->call("GET", "/v1/autoscaler", op).json()["decisions"].is_array());
+  // A worker's heartbeat as the worker writes it (protobuf), beside a value that
+  // is not one: the first is answered as proto3 JSON, the second left out.
+  auto bucket = bus::KvBucket::open(*s.bus, std::string(bus::kWorkersBucket));
+  REQUIRE(bucket);
+  v1::WorkerStatus hb;
+  hb.set_worker_id("w-7");
+  hb.set_node("node-a");
+  hb.set_vms(2);
+  hb.mutable_capacity()->set_vcpus(8);
+  REQUIRE(bucket->put("w-7", hb.SerializeAsString()));
+  REQUIRE(bucket->put("w-garbage", std::string("\xff\xff not protobuf")));
   auto workers = s.client->call("GET", "/v1/workers", op);
   INFO(workers.body);
-  CHECK(workers.status == 200);
-  CHECK(workers.json()["workers"].is_array());
+  REQUIRE(workers.status == 200);
+  const auto list = workers.json()["workers"];
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["workerId"] == "w-7");
+  CHECK(list[0]["node"] == "node-a");
+  CHECK(list[0]["vms"] == 2);
+  CHECK(list[0]["capacity"]["vcpus"] == 8);
 }
 
 TEST_CASE("GET /v1/events: the caller's events only, resumed with Last-Event-ID") {

@@ -125,7 +125,7 @@ Result<int> autoscaler_status(Context& ctx) {
   auto doc = ctx.api().call("GET", "/v1/autoscaler");
   if (!doc) return std::unexpected(doc.error());
   print_rows(ctx.out(), ctx.format(), *doc, doc->value("decisions", Json::array()),
-             {{"AT", "/at"},
+             {{"AT", "/decidedAt"},
               {"ACTION", "/action"},
               {"FROM", "/fromNodes"},
               {"TO", "/toNodes"},

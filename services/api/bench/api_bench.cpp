@@ -4,6 +4,7 @@
 //     the HTTP stack itself (Beast, handler pool, headers, metrics, span);
 //   - GET /v1/vms/{id}: authenticated (cached key), rate-limited (one Redis
 //     EVALSHA), tenant-scoped PostgreSQL read;
+//   - the same read on a second server without the rate limit (no Redis);
 //   - POST /v1/vms: quota check and PENDING row in one PostgreSQL transaction,
 //     then CreateVm stored by JetStream;
 //   - raw JetStream publishes of the same CreateVm from as many threads as
@@ -217,6 +218,17 @@ int main(int argc, char** argv) {
   if (!port) return die(port.error().message);
   const std::string base = "http://127.0.0.1:" + std::to_string(*port);
 
+  // The same routes without the rate limit, on a second server: how much of
+  // the hot read is the Redis round trip.
+  api::RouteDeps unlimited_deps = deps;
+  unlimited_deps.rate_check = {};
+  api::ApiRoutes unlimited_routes(unlimited_deps, nullptr);
+  http::Registry unlimited_registry;
+  rest::Server unlimited({.host = "127.0.0.1", .port = 0, .io_threads = 2, .handler_threads = 16},
+                         unlimited_routes.router(), unlimited_registry);
+  auto unlimited_port = unlimited.start();
+  if (!unlimited_port) return die(unlimited_port.error().message);
+
   auto dir = devstack::StateDir::open("", "aether-bench-api");
   if (!dir) return die(dir.error().message);
   auto script = [&](const std::string& name, const std::string& body) {
@@ -240,12 +252,16 @@ int main(int argc, char** argv) {
   (void)run_wrk(base + "/v1/vms/" + vm->id, get_lua, 1, conns, threads);
   const auto noop = run_wrk(base + "/noop", noop_lua, seconds, conns, threads);
   const auto get = run_wrk(base + "/v1/vms/" + vm->id, get_lua, seconds, conns, threads);
+  const auto get_unlimited =
+      run_wrk("http://127.0.0.1:" + std::to_string(*unlimited_port) + "/v1/vms/" + vm->id, get_lua,
+              seconds, conns, threads);
   const auto post = run_wrk(base + "/v1/vms", post_lua, seconds, conns, threads);
   const double raw = raw_js_publishes(*bus, conns, seconds);
-  if (!noop.ok || !get.ok || !post.ok) return die("a wrk run failed");
+  if (!noop.ok || !get.ok || !get_unlimited.ok || !post.ok) return die("a wrk run failed");
 
   print("GET /noop (the HTTP stack's ceiling)", noop, noop);
   print("GET /v1/vms/{id} (auth, rate limit, PG read)", get, noop);
+  print("GET /v1/vms/{id} without the rate limit", get_unlimited, noop);
   print("POST /v1/vms (quota+row in PG, JetStream)", post, noop);
   std::printf("%-44s %9.0f pub/s  (POST / raw publish: %.2f)\n",
               "raw JetStream publish of CreateVm", raw, raw > 0 ? post.rps / raw : 0);

@@ -52,9 +52,9 @@ constexpr const char* kInsertEvents =
     "INSERT INTO vm_events (stream_seq, vm_id, tenant_id, state, previous_state, reason,"
     " worker_id, node, at, traceparent, payload)"
     " SELECT x.stream_seq, x.vm_id, x.tenant_id, x.state, x.previous_state, x.reason, x.worker_id,"
-    " x.node, x.at, x.traceparent, x.payload FROM jsonb_to_recordset($1::jsonb) AS x("
+    " x.node, x.at, x.traceparent, x.payload::jsonb FROM jsonb_to_recordset($1::jsonb) AS x("
     " stream_seq bigint, vm_id uuid, tenant_id text, state text, previous_state text, reason text,"
-    " worker_id text, node text, at timestamptz, traceparent text, payload jsonb)"
+    " worker_id text, node text, at timestamptz, traceparent text, payload text)"
     " ON CONFLICT (stream_seq) DO NOTHING";
 
 constexpr const char* kUpsertVms =
@@ -135,7 +135,10 @@ std::optional<std::string> ProjectionBatch::add_vm(std::int64_t seq, const v1::V
        {"node", null_if_empty(e.node())},
        {"at", at},
        {"traceparent", null_if_empty(traceparent)},
-       {"payload", json::parse(to_json(e))}});
+       // The proto3 JSON text as a JSON string: PostgreSQL parses it into
+       // jsonb once (payload::jsonb), instead of nlohmann parsing it here and
+       // printing it again (a third of the batch's build time, measured).
+       {"payload", to_json(e)}});
 
   // Fold into the VM's row: the newest event's state wins; created_at is the
   // earliest time seen, ready_at the (first) READY.

@@ -31,7 +31,7 @@ int StoreError::http_status() const {
     case StoreErrc::kInvalid:
       return 422;
     case StoreErrc::kQuotaExceeded:
-      return 429;
+      return 403;
     case StoreErrc::kInternal:
       return 500;
   }

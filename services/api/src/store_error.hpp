@@ -31,7 +31,7 @@ struct StoreError {
   // invalid -> kInvalid, bug -> kInternal.
   StoreError(const pg::Error& e);  // NOLINT(google-explicit-constructor): used by Pool::transaction
 
-  // 503, 404, 409, 422, 429 (quota), 500.
+  // 503, 404, 409, 422, 403 (quota: store_problem() in vm_json.hpp), 500.
   [[nodiscard]] int http_status() const;
 };
 

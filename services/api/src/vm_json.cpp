@@ -102,7 +102,11 @@ rest::Problem store_problem(const StoreError& error) {
     case StoreErrc::kInvalid:
       return rest::Problem::unprocessable(error.message, fields);
     case StoreErrc::kQuotaExceeded: {
-      auto p = rest::Problem::conflict("quota exceeded: " + error.message);
+      // 403, not 429: waiting does not help, freeing VMs (or a larger quota)
+      // does; the type tells it from a missing scope.
+      auto p = rest::Problem::forbidden("quota exceeded: " + error.message);
+      p.type = std::string(kQuotaExceededType);
+      p.title = "Quota exceeded";
       p.errors = fields;
       return p;
     }

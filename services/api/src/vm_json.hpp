@@ -32,6 +32,9 @@ inline constexpr std::uint32_t kDefaultIdleTimeoutSeconds = 600;
 [[nodiscard]] nlohmann::json event_to_json(const VmEventRecord& event);
 
 [[nodiscard]] rest::Problem store_problem(const StoreError& error);
+// The problem type of a create over a tenant quota (403; errors[0].field names
+// the quota: max_vms | max_vcpus | max_memory_mib).
+inline constexpr std::string_view kQuotaExceededType = "urn:aether:problem:quota-exceeded";
 // A bus call's failure: no responders (nobody holds the VM) -> 409 with
 // `what`, timeout -> 504, not connected -> 503, a worker's error reply -> its
 // code (4xx kept, else 502).

@@ -10,6 +10,7 @@
 #include "aether/rest/json_body.hpp"
 #include "aether/v1/vm.pb.h"
 #include "ids.hpp"
+#include "unheld_vm.hpp"
 #include "vm_json.hpp"
 
 namespace aether::api {
@@ -178,6 +179,7 @@ Response VmRoutes::command(const rest::Request& req, const Principal& who, std::
   auto r = deps_.bus.request(subject, message, reply,
                              {.timeout = deps_.bus_timeout, .tenant = who.tenant_id});
   if (!r) {
+    if (r.error().code == bus::Errc::kNoResponders) return UnheldVm(deps_).answer(op, *vm, who);
     return bus_problem(r.error(), "no worker holds VM " + vm->id + " (state " + vm->state + ")")
         .response();
   }

@@ -206,4 +206,20 @@ StoreResult<std::optional<VmRecord>> VmStore::mark_failed(const std::string& ten
   return read_vm(*rows, 0);
 }
 
+StoreResult<std::optional<VmRecord>> VmStore::mark_deleted(const std::string& tenant_id,
+                                                           const std::string& id,
+                                                           const std::string& reason,
+                                                           std::int64_t event_seq) {
+  if (!is_uuid(id)) return std::optional<VmRecord>();
+  auto rows = pool_.query(
+      "UPDATE vms SET state = 'DELETED', reason = $3, updated_at = clock_timestamp(),"
+      " last_event_seq = $4::bigint"
+      " WHERE id = $1::uuid AND tenant_id = $2 AND last_event_seq < $4::bigint"
+      " RETURNING " AETHER_VM_COLUMNS,
+      {id, tenant_id, reason, std::to_string(event_seq)});
+  if (!rows) return std::unexpected(StoreError(rows.error()));
+  if (rows->empty()) return std::optional<VmRecord>();
+  return read_vm(*rows, 0);
+}
+
 }  // namespace aether::api

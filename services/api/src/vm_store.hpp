@@ -111,6 +111,14 @@ class VmStore {
   [[nodiscard]] StoreResult<std::optional<VmRecord>> mark_failed(const std::string& tenant_id,
                                                                  const std::string& id,
                                                                  const std::string& reason);
+  // After the api published a DELETED VmEvent itself (no worker held the VM,
+  // unheld_vm.hpp): DELETED with `reason` at that event's stream sequence,
+  // unless a newer event was projected meanwhile. nullopt when the VM is not
+  // the tenant's or a newer event won.
+  [[nodiscard]] StoreResult<std::optional<VmRecord>> mark_deleted(const std::string& tenant_id,
+                                                                  const std::string& id,
+                                                                  const std::string& reason,
+                                                                  std::int64_t event_seq);
 
  private:
   pg::Pool& pool_;

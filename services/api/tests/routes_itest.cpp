@@ -298,7 +298,9 @@ TEST_CASE("quota: the create over max_vms is refused before anything is publishe
   ApiStack s;
   const auto key = s.tenant_with_key("small", false, {.max_vms = 1});
   REQUIRE(s.client->call("POST", "/v1/vms", key, "{}").status == 202);
-  check_problem(s.client->call("POST", "/v1/vms", key, "{}"), 409);
+  auto over = s.client->call("POST", "/v1/vms", key, "{}");
+  check_problem(over, 403);
+  CHECK(over.json()["errors"][0]["field"] == "max_vms");
   auto info = bus::PullConsumer::bind(*s.bus, "AETHER_CMDS", class_consumer(1, 256));
   REQUIRE(info);
   auto msgs = info->fetch(5, std::chrono::milliseconds(500));

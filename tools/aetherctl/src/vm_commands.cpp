@@ -190,6 +190,12 @@ Result<int> vm_create(Context& ctx, const CreateOptions& o) {
   return kExitOk;
 }
 
+// The page's nextCursor; "" on the last page (the api sends null there).
+static std::string next_cursor(const Json& page) {
+  auto it = page.find("nextCursor");
+  return it != page.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 Result<int> vm_list(Context& ctx, const ListOptions& o) {
   Query query;
   if (!o.state.empty()) query.emplace_back("state", o.state);
@@ -202,16 +208,15 @@ Result<int> vm_list(Context& ctx, const ListOptions& o) {
     if (!page) return std::unexpected(page.error());
     for (const auto& vm : page->value("vms", Json::array())) all.push_back(vm);
     last = *page;
-    std::string cursor = page->value("nextCursor", std::string());
+    std::string cursor = next_cursor(*page);
     if (!o.all || cursor.empty()) break;
     std::erase_if(query, [](const auto& kv) { return kv.first == "cursor"; });
     query.emplace_back("cursor", cursor);
   }
   Json doc = o.all ? Json{{"vms", all}} : last;
   print_rows(ctx.out(), ctx.format(), doc, all, kVmColumns);
-  if (ctx.format() == OutputFormat::kTable && !o.all &&
-      !last.value("nextCursor", std::string()).empty()) {
-    ctx.err() << "(more: --all, or --cursor " << last.value("nextCursor", std::string()) << ")\n";
+  if (ctx.format() == OutputFormat::kTable && !o.all && !next_cursor(last).empty()) {
+    ctx.err() << "(more: --all, or --cursor " << next_cursor(last) << ")\n";
   }
   return kExitOk;
 }

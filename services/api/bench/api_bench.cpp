@@ -1,0 +1,269 @@
+// Benchmark: the REST edge under wrk (Debian's `wrk`), in one run on one
+// server, with real PostgreSQL, Redis and nats-server from libs/devstack:
+//   - GET /noop: a route that does nothing (no auth, no limit): the ceiling of
+//     the HTTP stack itself (Beast, handler pool, headers, metrics, span);
+//   - GET /v1/vms/{id}: authenticated (cached key), rate-limited (one Redis
+//     EVALSHA), tenant-scoped PostgreSQL read;
+//   - the same read on a second server without the rate limit (no Redis);
+//   - POST /v1/vms: quota check and PENDING row in one PostgreSQL transaction,
+//     then CreateVm stored by JetStream;
+//   - raw JetStream publishes of the same CreateVm from as many threads as
+//     wrk has connections: the bus's own ceiling for the POST.
+// Prints requests/s, p50 and p99 of each and the ratios.
+//
+//   aether-bench-api [--seconds 5] [--connections 16] [--threads 2]
+#include <google/protobuf/util/time_util.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "aether/bus/bus.hpp"
+#include "aether/devstack/nats_server.hpp"
+#include "aether/devstack/postgres.hpp"
+#include "aether/devstack/redis.hpp"
+#include "aether/devstack/state_dir.hpp"
+#include "aether/redis/idempotency.hpp"
+#include "aether/redis/pool.hpp"
+#include "aether/redis/rate_limiter.hpp"
+#include "aether/redis/url.hpp"
+#include "aether/rest/server.hpp"
+#include "aether/v1/vm.pb.h"
+#include "api_routes.hpp"
+#include "ids.hpp"
+#include "migration.hpp"
+#include "rest_edge.hpp"
+#include "runner.hpp"
+
+using namespace aether;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+int die(const std::string& what) {
+  std::fprintf(stderr, "aether-bench-api: %s\n", what.c_str());
+  return 1;
+}
+
+struct WrkResult {
+  double rps = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  long non_2xx = 0;
+  bool ok = false;
+};
+
+double to_ms(double v, const std::string& unit) {
+  if (unit == "us") return v / 1000;
+  if (unit == "s") return v * 1000;
+  return v;  // ms
+}
+
+WrkResult run_wrk(const std::string& url, const std::string& script, int seconds, int conns,
+                  int threads) {
+  const std::string cmd = "wrk --latency -t" + std::to_string(threads) + " -c" +
+                          std::to_string(conns) + " -d" + std::to_string(seconds) + "s -s " +
+                          script + " " + url + " 2>&1";
+  WrkResult r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return r;
+  std::string out;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  r.ok = ::pclose(p) == 0;
+  std::smatch m;
+  if (std::regex_search(out, m, std::regex(R"(Requests/sec:\s+([0-9.]+))"))) {
+    r.rps = std::stod(m[1]);
+  } else {
+    r.ok = false;
+    std::fprintf(stderr, "%s\n", out.c_str());
+  }
+  if (std::regex_search(out, m, std::regex(R"(\s50%\s+([0-9.]+)(us|ms|s))"))) {
+    r.p50_ms = to_ms(std::stod(m[1]), m[2]);
+  }
+  if (std::regex_search(out, m, std::regex(R"(\s99%\s+([0-9.]+)(us|ms|s))"))) {
+    r.p99_ms = to_ms(std::stod(m[1]), m[2]);
+  }
+  if (std::regex_search(out, m, std::regex(R"(Non-2xx or 3xx responses:\s+([0-9]+))"))) {
+    r.non_2xx = std::stol(m[1]);
+  }
+  return r;
+}
+
+// `threads` threads publishing CreateVm with JetStream for `seconds`.
+double raw_js_publishes(bus::Connection& bus, int threads, int seconds) {
+  std::atomic<long> done{0};
+  const auto until = Clock::now() + std::chrono::seconds(seconds);
+  std::vector<std::jthread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      while (Clock::now() < until) {
+        v1::CreateVm c;
+        c.set_vm_id(api::new_uuid_v7());
+        c.set_tenant("bench");
+        c.set_request_id(c.vm_id());
+        c.mutable_spec()->set_vcpus(1);
+        c.mutable_spec()->set_memory_mib(256);
+        *c.mutable_requested_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+        auto ack = bus.js_publish(bus::vm_create_subject(1, 256), c,
+                                  {.tenant = "bench", .msg_id = c.vm_id()});
+        if (ack) ++done;
+      }
+    });
+  }
+  pool.clear();
+  return static_cast<double>(done.load()) / seconds;
+}
+
+void print(const char* what, const WrkResult& r, const WrkResult& base) {
+  std::printf("%-44s %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  %5.2fx noop%s\n", what, r.rps,
+              r.p50_ms, r.p99_ms, base.rps > 0 ? r.rps / base.rps : 0,
+              r.non_2xx > 0 ? ("  (" + std::to_string(r.non_2xx) + " non-2xx!)").c_str() : "");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int seconds = 5, conns = 16, threads = 2;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    const int v = std::atoi(argv[i + 1]);
+    if (v < 1) return die("usage: aether-bench-api [--seconds N] [--connections N] [--threads N]");
+    if (a == "--seconds")
+      seconds = v;
+    else if (a == "--connections")
+      conns = v;
+    else if (a == "--threads")
+      threads = v;
+    else
+      return die("unknown option " + a);
+  }
+  if (std::system("command -v wrk >/dev/null 2>&1") != 0) {
+    return die("wrk is not installed (tools/deps/install.sh installs it)");
+  }
+
+  auto pg_server = devstack::Postgres::start({});
+  if (!pg_server) return die("PostgreSQL: " + pg_server.error().message);
+  auto nats = devstack::NatsServer::start({});
+  if (!nats) return die("nats-server: " + nats.error().message);
+  auto redis_server = devstack::Redis::start({});
+  if (!redis_server) return die("redis: " + redis_server.error().message);
+  auto migrations = migrate::load_embedded_migrations();
+  if (!migrations) return die(migrations.error().message);
+  migrate::RunnerOptions ro;
+  ro.database_url = pg_server->url();
+  ro.applied_by = ro.application_name = "bench";
+  migrate::Runner runner(ro, std::move(*migrations), nullptr);
+  if (auto up = runner.up(); !up) return die(up.error().message);
+
+  auto bus = bus::Connection::connect({.url = nats->url(), .name = "bench-api"});
+  if (!bus) return die(bus.error().message);
+  if (auto p = bus::provision(*bus); !p) return die(p.error().message);
+
+  pg::Pool pool({.url = pg_server->url(), .size = 8});
+  api::VmStore vms(pool);
+  api::TenantStore tenants(pool);
+  api::ApiKeyStore keys(pool);
+  api::NodeStore nodes(pool);
+  api::ScaleDecisionStore decisions(pool);
+  api::Authenticator auth(keys, {});
+  auto endpoint = redis::parse_redis_url(redis_server->url());
+  if (!endpoint) return die(endpoint.error().message);
+  auto redis_pool = redis::Pool::create({.endpoint = *endpoint, .size = 16});
+  if (!redis_pool) return die(redis_pool.error().message);
+  auto rates = redis::parse_rates("read=1000000/s,write=1000000/s,exec=1000/s,events=10/s");
+  auto limiter = redis::RateLimiter::create(**redis_pool, {.rates = *rates});
+  if (!limiter) return die(limiter.error().message);
+
+  if (auto t = tenants.create({.id = "bench",
+                               .display_name = "bench",
+                               .quotas = {.max_vms = 100'000'000,
+                                          .max_vcpus = 100'000'000,
+                                          .max_memory_mib = 100'000'000'000}});
+      !t) {
+    return die(t.error().message);
+  }
+  auto key = keys.issue({.tenant_id = "bench", .name = "bench"});
+  if (!key) return die(key.error().message);
+  auto vm = vms.create_pending({.id = api::new_uuid_v7(),
+                                .tenant_id = "bench",
+                                .spec_json = R"({"vcpus":1,"memoryMib":256})",
+                                .vcpus = 1,
+                                .memory_mib = 256});
+  if (!vm) return die(vm.error().message);
+
+  api::RouteDeps deps{.vms = vms,
+                      .tenants = tenants,
+                      .keys = keys,
+                      .nodes = nodes,
+                      .decisions = decisions,
+                      .auth = auth,
+                      .bus = *bus,
+                      .rate_check = api::redis_rate_check(*limiter),
+                      .quotas = {},
+                      .openapi_json = "{}"};
+  api::ApiRoutes routes(deps, nullptr);
+  rest::Router router = routes.router();
+  router.add("GET", "/noop",
+             [](rest::Request&) { return rest::Response::text(200, "ok", "text/plain"); });
+  http::Registry registry;
+  rest::Server server({.host = "127.0.0.1", .port = 0, .io_threads = 2, .handler_threads = 16},
+                      std::move(router), registry);
+  auto port = server.start();
+  if (!port) return die(port.error().message);
+  const std::string base = "http://127.0.0.1:" + std::to_string(*port);
+
+  // The same routes without the rate limit, on a second server: how much of
+  // the hot read is the Redis round trip.
+  api::RouteDeps unlimited_deps = deps;
+  unlimited_deps.rate_check = {};
+  api::ApiRoutes unlimited_routes(unlimited_deps, nullptr);
+  http::Registry unlimited_registry;
+  rest::Server unlimited({.host = "127.0.0.1", .port = 0, .io_threads = 2, .handler_threads = 16},
+                         unlimited_routes.router(), unlimited_registry);
+  auto unlimited_port = unlimited.start();
+  if (!unlimited_port) return die(unlimited_port.error().message);
+
+  auto dir = devstack::StateDir::open("", "aether-bench-api");
+  if (!dir) return die(dir.error().message);
+  auto script = [&](const std::string& name, const std::string& body) {
+    const auto file = dir->path() / name;
+    std::ofstream(file) << body;
+    return file.string();
+  };
+  const std::string auth_header =
+      "wrk.headers[\"Authorization\"] = \"Bearer " + key->secret + "\"\n";
+  const auto get_lua = script("get.lua", auth_header);
+  const auto noop_lua = script("noop.lua", "");
+  const auto post_lua =
+      script("post.lua", auth_header +
+                             "wrk.method = \"POST\"\n"
+                             "wrk.body = '{\"vcpus\":1,\"memoryMib\":256}'\n"
+                             "wrk.headers[\"Content-Type\"] = \"application/json\"\n");
+
+  std::printf("aether-bench-api: %d s per run, wrk -t%d -c%d, api io 2 + handlers 16, %u cores\n",
+              seconds, threads, conns, std::thread::hardware_concurrency());
+  // Warm-up (key cache, pools, script cache), then the runs.
+  (void)run_wrk(base + "/v1/vms/" + vm->id, get_lua, 1, conns, threads);
+  const auto noop = run_wrk(base + "/noop", noop_lua, seconds, conns, threads);
+  const auto get = run_wrk(base + "/v1/vms/" + vm->id, get_lua, seconds, conns, threads);
+  const auto get_unlimited =
+      run_wrk("http://127.0.0.1:" + std::to_string(*unlimited_port) + "/v1/vms/" + vm->id, get_lua,
+              seconds, conns, threads);
+  const auto post = run_wrk(base + "/v1/vms", post_lua, seconds, conns, threads);
+  const double raw = raw_js_publishes(*bus, conns, seconds);
+  if (!noop.ok || !get.ok || !get_unlimited.ok || !post.ok) return die("a wrk run failed");
+
+  print("GET /noop (the HTTP stack's ceiling)", noop, noop);
+  print("GET /v1/vms/{id} (auth, rate limit, PG read)", get, noop);
+  print("GET /v1/vms/{id} without the rate limit", get_unlimited, noop);
+  print("POST /v1/vms (quota+row in PG, JetStream)", post, noop);
+  std::printf("%-44s %9.0f pub/s  (POST / raw publish: %.2f)\n",
+              "raw JetStream publish of CreateVm", raw, raw > 0 ? post.rps / raw : 0);
+  return get.non_2xx == 0 && post.non_2xx == 0 ? 0 : die("some answers were not 2xx");
+}

@@ -1,0 +1,63 @@
+// The aether-api binary as a whole: started on real servers, ready, then
+// PostgreSQL stopped under it (503 problem+json with Retry-After, /readyz
+// red naming postgres) and started again (the api recovers by itself).
+#include <catch2/catch.hpp>
+
+#include "api_process.hpp"
+
+using namespace aether;
+using namespace aether::api::testing;
+
+namespace {
+
+template <class F>
+long poll_status(F call, long want) {
+  long status = 0;
+  for (int i = 0; i < 150 && status != want; ++i) {
+    status = call().status;
+    if (status != want) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return status;
+}
+
+}  // namespace
+
+TEST_CASE("PostgreSQL down: 503 with Retry-After and /readyz red, then the api recovers") {
+  ApiProcess api;
+  const auto key = api.tenant_key("acme");
+  auto client = api.client();
+  auto created = client.call("POST", "/v1/vms", key, "{}");
+  REQUIRE(created.status == 202);
+  const std::string id = created.json()["id"];
+  REQUIRE(client.call("GET", "/v1/vms/" + id, key).status == 200);
+
+  REQUIRE(postgres().stop());
+  // The key is cached for 1 s (AETHER_API_AUTH_CACHE_TTL): past it, every
+  // route needs PostgreSQL.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/v1/vms/" + id}, {"GET", "/v1/vms"}, {"POST", "/v1/vms"}}) {
+    auto r = client.call(method, path, key, method == "POST" ? "{}" : "");
+    INFO(method << " " << path << ": " << r.body);
+    CHECK(r.status == 503);
+    CHECK(r.header("content-type") == "application/problem+json");
+    CHECK_FALSE(r.header("retry-after").empty());
+    CHECK(r.json()["status"] == 503);
+  }
+  REQUIRE(api.wait_ready(503));
+  auto ready = api.readyz();
+  INFO(ready.body);
+  CHECK(ready.body.find("postgres") != std::string::npos);
+
+  REQUIRE(postgres().restart());
+  CHECK(poll_status([&] { return client.call("GET", "/v1/vms/" + id, key); }, 200) == 200);
+  CHECK(api.wait_ready(200));
+  CHECK(client.call("POST", "/v1/vms", key, "{}").status == 202);
+  CHECK(client.call("GET", "/v1/vms", key).json()["vms"].size() == 2);
+}
+
+TEST_CASE("SIGTERM: the api exits 0") {
+  ApiProcess api;
+  REQUIRE(api.process->stop(std::chrono::seconds(30)));
+  CHECK(api.process->exited_successfully());
+}

@@ -18,6 +18,11 @@ int main(int argc, char** argv) {
        .admin_port = 9090});
   auto fields = worker::declare_worker_config(svc.spec());  // NATS_URL and AETHER_*
   vmm::RuntimeConfigFields runtime_fields(svc.spec());      // AETHER_RUNTIME, AETHER_QEMU_*, ...
+  svc.on_check_config([&]() -> std::expected<std::string, std::string> {
+    auto config = worker::build_worker_config(*fields, AETHER_VERSION);  // capacity derived
+    if (!config) return std::unexpected(config.error().message);
+    return worker::describe_effective(*config);
+  });
   return svc.run(argc, argv, [&](service::Context& ctx) -> service::Result<service::Running> {
     auto config = worker::build_worker_config(*fields, AETHER_VERSION);
     if (!config) return service::config_error(config.error().message);

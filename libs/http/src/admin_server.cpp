@@ -29,7 +29,8 @@ struct Readiness {
   std::string body;
 };
 
-Readiness evaluate(const std::map<std::string, ReadinessCheck>& checks) {
+Readiness evaluate(const std::map<std::string, ReadinessCheck>& checks,
+                   const std::map<std::string, ReadinessInfo>& infos) {
   nlohmann::json results = nlohmann::json::object();
   nlohmann::json failed = nlohmann::json::array();
   for (const auto& [name, check] : checks) {
@@ -52,6 +53,17 @@ Readiness evaluate(const std::map<std::string, ReadinessCheck>& checks) {
   const bool ready = failed.empty();
   nlohmann::json body = {{"status", ready ? "ready" : "not ready"}, {"checks", results}};
   if (!ready) body["failed"] = failed;
+  if (!infos.empty()) {
+    nlohmann::json info = nlohmann::json::object();
+    for (const auto& [name, fn] : infos) {
+      try {
+        info[name] = fn();
+      } catch (const std::exception& e) {
+        info[name] = std::string("info threw: ") + e.what();
+      }
+    }
+    body["info"] = info;
+  }
   // Replace invalid UTF-8 in messages rather than throwing from dump().
   return {ready ? 200 : 503, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
 }
@@ -64,6 +76,7 @@ struct AdminServer::Impl {
   httplib::Server server;
   std::mutex checks_mutex;
   std::map<std::string, ReadinessCheck> checks;  // guarded by checks_mutex
+  std::map<std::string, ReadinessInfo> infos;    // guarded by checks_mutex
 
   std::mutex lifecycle_mutex;  // guards started, thread
   bool started = false;
@@ -93,11 +106,13 @@ AdminServer::AdminServer(AdminServerOptions options, Registry& registry)
   });
   svr.Get("/readyz", [impl = impl_.get()](const httplib::Request&, httplib::Response& res) {
     std::map<std::string, ReadinessCheck> checks;
+    std::map<std::string, ReadinessInfo> infos;
     {
       std::lock_guard lock(impl->checks_mutex);
       checks = impl->checks;  // run the checks without holding the lock
+      infos = impl->infos;
     }
-    auto r = evaluate(checks);
+    auto r = evaluate(checks, infos);
     res.status = r.status;
     res.set_content(r.body, "application/json");
   });
@@ -111,6 +126,11 @@ AdminServer::~AdminServer() { stop(); }
 void AdminServer::add_readiness_check(std::string name, ReadinessCheck check) {
   std::lock_guard lock(impl_->checks_mutex);
   impl_->checks[std::move(name)] = std::move(check);
+}
+
+void AdminServer::add_readiness_info(std::string name, ReadinessInfo info) {
+  std::lock_guard lock(impl_->checks_mutex);
+  impl_->infos[std::move(name)] = std::move(info);
 }
 
 Result<int> AdminServer::start() {

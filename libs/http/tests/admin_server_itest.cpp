@@ -93,6 +93,31 @@ TEST_CASE("a throwing check fails readiness instead of the server") {
   CHECK(json::parse(r->body)["failed"][0]["message"] == "check threw: boom");
 }
 
+TEST_CASE("readyz shows info entries beside the checks, ready or not") {
+  Registry reg;
+  AdminServer admin(loopback(), reg);
+  std::atomic<bool> leader{false};
+  std::atomic<bool> ok{true};
+  admin.add_readiness_check("nats", [&]() -> CheckResult {
+    if (!ok) return std::unexpected(std::string("down"));
+    return {};
+  });
+  admin.add_readiness_info("role", [&] { return std::string(leader ? "leader" : "follower"); });
+  auto port = admin.start();
+  REQUIRE(port);
+  httplib::Client client("127.0.0.1", *port);
+  auto r = client.Get("/readyz");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(json::parse(r->body)["info"]["role"] == "follower");
+  leader = true;
+  ok = false;
+  r = client.Get("/readyz");
+  REQUIRE(r);
+  CHECK(r->status == 503);  // info never makes it ready or not
+  CHECK(json::parse(r->body)["info"]["role"] == "leader");
+}
+
 TEST_CASE("a busy port is a bind error naming the address and a second start is refused") {
   Registry reg;
   AdminServer first(loopback(), reg);

@@ -29,6 +29,11 @@ void Context::add_readiness_check(std::string name, http::ReadinessCheck check) 
   if (admin_ != nullptr) admin_->add_readiness_check(std::move(name), std::move(check));
 }
 
+void Context::add_readiness_info(std::string name, http::ReadinessInfo info) {
+  std::lock_guard lock(mutex_);
+  if (admin_ != nullptr) admin_->add_readiness_info(std::move(name), std::move(info));
+}
+
 Result<bus::Connection> Context::connect_nats() {
   if (nats_url_ == nullptr) {
     throw std::logic_error("Context::connect_nats(): call Service::nats_url() before run()");

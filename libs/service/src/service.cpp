@@ -136,6 +136,14 @@ int Service::run(const Invocation& inv, const StartFn& start) {
       return kExitConfig;
     }
     *inv.out << trace::describe(*traced);
+    if (check_config_) {
+      auto derived = check_config_();
+      if (!derived) {
+        err << info_.program << ": invalid configuration: " << derived.error() << "\n";
+        return kExitConfig;
+      }
+      *inv.out << *derived;
+    }
     return kExitOk;
   }
 

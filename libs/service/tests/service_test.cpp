@@ -165,6 +165,29 @@ TEST_CASE("check-config validates and prints the config, OTEL_* included") {
   CHECK_FALSE(started);
 }
 
+TEST_CASE("check-config prints the service's derived values, or its error as exit 3") {
+  http::Registry registry;
+  service::Service svc(test_info(), registry);
+  auto& count = svc.spec().integer("AETHER_TEST_COUNT", 0, "0: from the machine");
+  svc.on_check_config([&]() -> std::expected<std::string, std::string> {
+    if (count.value() == 7) return std::unexpected("AETHER_TEST_COUNT: 7 is unlucky");
+    return "# derived: AETHER_TEST_COUNT=" +
+           std::to_string(count.value() == 0 ? 4 : count.value()) + "\n";
+  });
+  Captured io;
+  auto start = [&](Context&) -> Result<Running> { return Running{}; };
+  SECTION("derived") {
+    CHECK(svc.run(io.invocation({"--check-config"}), start) == service::kExitOk);
+    CHECK_THAT(io.out.str(), Catch::Contains("AETHER_TEST_COUNT=0  # default"));
+    CHECK_THAT(io.out.str(), Catch::Contains("# derived: AETHER_TEST_COUNT=4"));
+  }
+  SECTION("refused") {
+    CHECK(svc.run(io.invocation({"--check-config"}, {{"AETHER_TEST_COUNT", "7"}}), start) ==
+          service::kExitConfig);
+    CHECK_THAT(io.err.str(), Catch::Contains("AETHER_TEST_COUNT: 7 is unlucky"));
+  }
+}
+
 TEST_CASE("a bad OTEL_* value stops a normal start with exit 3") {
   http::Registry registry;
   service::Service svc(test_info(), registry);

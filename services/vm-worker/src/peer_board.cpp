@@ -39,10 +39,14 @@ void PeerBoard::update(const bus::KvEntry& entry) {
   room.worker_id = entry.key;
   room.accepting = s.accepting() && !s.draining() && s.runtime_fault().empty();
   room.fits.assign(classes_.size(), 0);
+  room.resting.assign(classes_.size(), false);
   room.free = {s.free().vcpus(), s.free().memory_mib(), s.free().max_vms()};
   for (const auto& c : s.classes()) {
     for (std::size_t i = 0; i < classes_.size(); ++i) {
-      if (classes_[i].name == c.name()) room.fits[i] = c.fits();
+      if (classes_[i].name == c.name()) {
+        room.fits[i] = c.fits();
+        room.resting[i] = c.resting();
+      }
     }
   }
   seen_[entry.key] = {std::move(room), std::chrono::steady_clock::now()};

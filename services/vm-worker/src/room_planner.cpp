@@ -51,15 +51,26 @@ double RoomPlanner::shortfall(std::size_t c, const Resources& free) const {
   return missing;
 }
 
-bool RoomPlanner::holds_for(std::size_t c, const Resources& free, const std::string& self_id,
-                            const std::vector<PeerRoom>& peers, std::uint64_t waiting) const {
+bool RoomPlanner::closest_to_fit(std::size_t c, const Resources& free, const std::string& self_id,
+                                 const std::vector<PeerRoom>& peers) const {
   const double mine = shortfall(c, free);
-  std::uint64_t closer = 0;
   for (const auto& p : peers) {
+    if (!p.accepting || (c < p.resting.size() && p.resting[c])) continue;
     const double theirs = shortfall(c, p.free);
-    if (theirs < mine || (theirs == mine && p.worker_id < self_id)) ++closer;
+    if (theirs < mine || (theirs == mine && p.worker_id < self_id)) return false;
   }
-  return closer < waiting;
+  return true;
+}
+
+std::uint32_t RoomPlanner::pullable(std::size_t c, const Resources& free,
+                                    const std::vector<bool>& holding) const {
+  Resources room = free;
+  for (std::size_t l = c + 1; l < units_.size() && l < holding.size(); ++l) {
+    if (!holding[l]) continue;
+    if (!units_[l].fits_in(room)) return 0;
+    room = minus(room, units_[l]);
+  }
+  return fits(c, room);
 }
 
 PullDecision RoomPlanner::decide(std::size_t c, const Resources& free,
@@ -67,11 +78,8 @@ PullDecision RoomPlanner::decide(std::size_t c, const Resources& free,
                                  const std::vector<PeerRoom>& peers) const {
   if (!units_[c].fits_in(free)) return PullDecision::kNoRoom;
   // Keep room for a starving larger class: after this VM, it must still fit.
-  const Resources after = minus(free, units_[c]);
-  for (std::size_t l = c + 1; l < units_.size() && l < starving.size(); ++l) {
-    if (starving[l] && !units_[l].fits_in(after)) return PullDecision::kHeldBack;
-  }
-  const std::uint32_t mine = fits(c, free);
+  const std::uint32_t mine = pullable(c, free, starving);
+  if (mine == 0) return PullDecision::kHeldBack;
   for (const auto& p : peers) {
     if (p.accepting && c < p.fits.size() && p.fits[c] > mine) return PullDecision::kDefer;
   }

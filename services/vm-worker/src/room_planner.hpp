@@ -4,13 +4,14 @@
 // largest size — the class size capped by the per-VM limits, `unit(c)` —
 // fits in its free room, so a fetched create never waits for room. Two rules
 // on top:
-//  - starvation guard: while a larger class L is starving (its backlog has
-//    waited longer than AETHER_STARVATION_AFTER while it does not fit here,
-//    and this worker is among the ones closest to fitting it, see holds_for),
-//    a smaller class is pulled only if unit(L) would still fit after it, so
-//    room accumulates for L instead of being taken by a stream of small VMs;
-//  - fairness: while a live peer that accepts creates has room for more VMs
-//    of class c than this worker (WorkerStatus.classes[c].fits), this worker
+//  - starvation guard: while this worker holds room for a larger class L
+//    (StarvationGuard: L's backlog waited longer than AETHER_STARVATION_AFTER
+//    while it does not fit, and this worker is the one closest to fitting it,
+//    see closest_to_fit), a smaller class is pulled only if unit(L) would
+//    still fit after it, so room accumulates for L instead of being taken by
+//    a stream of small VMs;
+//  - fairness: while a live peer that accepts creates would pull more VMs of
+//    class c than this worker (WorkerStatus.classes[c].fits, see pullable), this worker
 //    defers to it (the caller lifts the deferral when the class's backlog
 //    waits longer than AETHER_FAIR_DEFER_MAX, so a peer that is slow to pull
 //    never leaves a create waiting).
@@ -33,6 +34,7 @@ struct PeerRoom {
   bool accepting = false;
   std::vector<std::uint32_t> fits;  // per class, same order as the table
   Resources free;                   // WorkerStatus.free
+  std::vector<bool> resting;        // per class: its hold expired, it does not hold now
 };
 
 enum class PullDecision {
@@ -64,14 +66,20 @@ class RoomPlanner {
   // How far `free` is from holding unit(c): the missing share of each
   // resource, summed (0: it fits).
   [[nodiscard]] double shortfall(std::size_t c, const Resources& free) const;
-  // Whether this worker should keep room for a starving class c whose
-  // backlog holds `waiting` creates: only the `waiting` workers closest to
-  // fitting it do (ties: the lower worker id), so the cluster holds room for
-  // as many VMs of c as wait, not one per worker.
-  [[nodiscard]] bool holds_for(std::size_t c, const Resources& free, const std::string& self_id,
-                               const std::vector<PeerRoom>& peers, std::uint64_t waiting) const;
+  // Whether this worker is the one that should keep room for a starving
+  // class c: the closest to fitting it (ties: the lower worker id) among the
+  // accepting peers that are not resting for c. One worker per class holds,
+  // so the room kept idle is at most one VM of each starving class.
+  [[nodiscard]] bool closest_to_fit(std::size_t c, const Resources& free,
+                                    const std::string& self_id,
+                                    const std::vector<PeerRoom>& peers) const;
+  // How many VMs of class c this worker would pull now, one after the
+  // other: unit(c) fits and, after them, one VM of every class it holds for
+  // (`holding[l]`, l > c) still fits. WorkerStatus.classes[c].fits.
+  [[nodiscard]] std::uint32_t pullable(std::size_t c, const Resources& free,
+                                       const std::vector<bool>& holding) const;
 
-  // `starving[l]`: class l is starving (see above). `peers`: the others.
+  // `starving[l]`: this worker holds room for class l (see above). `peers`: the others.
   [[nodiscard]] PullDecision decide(std::size_t c, const Resources& free,
                                     const std::vector<bool>& starving,
                                     const std::vector<PeerRoom>& peers) const;

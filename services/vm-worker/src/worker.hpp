@@ -47,6 +47,7 @@
 #include "peer_board.hpp"
 #include "room_planner.hpp"
 #include "runtime_health.hpp"
+#include "starvation_guard.hpp"
 #include "worker_config.hpp"
 #include "worker_metrics.hpp"
 
@@ -190,7 +191,7 @@ class Worker {
   int boots_in_flight_ = 0;         // guarded by boots_mutex_
   std::uint64_t room_epoch_ = 0;    // bumped when room may have freed; guarded by boots_mutex_
   std::vector<Resources> pulling_;  // provisional reservation per consumer; guarded by boots_mutex_
-  std::vector<bool> starving_;      // per class (see RoomPlanner); guarded by boots_mutex_
+  StarvationGuard guard_;           // room held for starving classes; guarded by boots_mutex_
   std::mutex status_mutex_;
   std::condition_variable_any status_cv_;
   bool status_dirty_ = false;  // guarded by status_mutex_

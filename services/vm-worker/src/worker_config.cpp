@@ -91,6 +91,11 @@ class WorkerConfigFields {
             s.duration("AETHER_STARVATION_AFTER", std::chrono::seconds(5),
                        "a larger class whose creates waited this long holds back smaller ones")
                 .range(std::chrono::milliseconds(100), std::chrono::minutes(30))),
+        starvation_hold_max(
+            s.duration("AETHER_STARVATION_HOLD_MAX", std::chrono::seconds(10),
+                       "longest this worker keeps room idle for one starving class; then it "
+                       "rests as long and the next closest worker holds")
+                .range(std::chrono::milliseconds(100), std::chrono::minutes(30))),
         fair_defer_max(
             s.duration("AETHER_FAIR_DEFER_MAX", std::chrono::seconds(1),
                        "longest a create class waits for a roomier worker before this one "
@@ -238,6 +243,7 @@ class WorkerConfigFields {
   cfg::SizeField& max_memory;
   cfg::StringField& vm_classes;
   cfg::DurationField& starvation_after;
+  cfg::DurationField& starvation_hold_max;
   cfg::DurationField& fair_defer_max;
   cfg::DurationField& max_ttl;
   cfg::DurationField& exec_default;
@@ -306,6 +312,29 @@ std::string describe(const CapacitySource& s, const Resources& capacity) {
              ? fmt::format("host {} MiB - reserve {} MiB", s.node.memory_mib, s.host_reserve_mib)
              : std::string("AETHER_CAPACITY_MEMORY");
   return out + ")";
+}
+
+std::string describe_effective(const WorkerConfig& c) {
+  const auto& s = c.capacity_source;
+  std::string out =
+      "# effective capacity (what this worker hands out, the start-up line and "
+      "WorkerStatus.capacity):\n";
+  out += fmt::format("AETHER_CAPACITY_VCPUS={}  # {}\n", c.capacity.vcpus,
+                     s.vcpus_from_node ? fmt::format("derived: {} cores x AETHER_CPU_OVERCOMMIT {}",
+                                                     s.node.cores, s.cpu_overcommit)
+                                       : std::string("as set"));
+  out += fmt::format("AETHER_CAPACITY_MEMORY={}MiB  # {}\n", c.capacity.memory_mib,
+                     s.memory_from_node
+                         ? fmt::format("derived: host {} MiB - AETHER_HOST_RESERVE_MEMORY {} MiB",
+                                       s.node.memory_mib, s.host_reserve_mib)
+                         : std::string("as set"));
+  out += fmt::format("AETHER_CAPACITY_MAX_VMS={}  # as set\n", c.capacity.vms);
+  out += "# create classes as this worker pulls them (class size capped by AETHER_VM_MAX_*):";
+  for (const auto& k : c.classes) {
+    out += fmt::format(" {}={}x{}MiB", k.name, std::min(k.vcpus, c.limits.max_vcpus),
+                       std::min(k.memory_mib, c.limits.max_memory_mib));
+  }
+  return out + "\n";
 }
 
 Result<Resources> effective_capacity(const CapacitySource& s, std::uint32_t vcpus_setting,
@@ -425,6 +454,7 @@ Result<WorkerConfig> build_worker_config(const WorkerConfigFields& f, std::strin
     return std::unexpected(r.error());
   }
   c.starvation_after = f.starvation_after.value();
+  c.starvation_hold_max = f.starvation_hold_max.value();
   c.fair_defer_max = f.fair_defer_max.value();
   c.limits.max_ttl_seconds = static_cast<std::uint32_t>(f.max_ttl.value().count() / 1000);
   c.limits.default_exec_timeout = f.exec_default.value();

@@ -65,6 +65,11 @@ struct CapacitySource {
   bool memory_from_node = false;  // AETHER_CAPACITY_MEMORY unset or 0
 };
 [[nodiscard]] std::string describe(const CapacitySource& s, const Resources& capacity);
+struct WorkerConfig;
+// The values --check-config shows beyond the settings as given: the capacity
+// actually used (0 = from the node, derived) and each class as this worker
+// pulls it (its size capped by the per-VM limits). One "VAR=value  # derived: why" line each.
+[[nodiscard]] std::string describe_effective(const WorkerConfig& c);
 
 struct WorkerConfig {
   std::string nats_url = "nats://127.0.0.1:4222";
@@ -80,6 +85,9 @@ struct WorkerConfig {
   // A larger class whose backlog waited this long while it does not fit
   // here holds back smaller classes (starvation guard, see RoomPlanner).
   milliseconds starvation_after{5'000};
+  // Longest one hold for a starving class lasts; then this worker rests as
+  // long (see StarvationGuard).
+  milliseconds starvation_hold_max{10'000};
   // Longest a class's backlog waits for a roomier peer before this worker
   // pulls it anyway (fairness, see RoomPlanner).
   milliseconds fair_defer_max{1'000};

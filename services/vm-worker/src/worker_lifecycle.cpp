@@ -25,7 +25,8 @@ Worker::Worker(WorkerConfig config, bus::Connection connection,
       metrics_(registry),
       ledger_(config_.capacity),
       planner_(config_.classes, config_.limits.max_vcpus, config_.limits.max_memory_mib),
-      health_(config_.runtime_retry_after, config_.runtime_retry_max) {}
+      health_(config_.runtime_retry_after, config_.runtime_retry_max),
+      guard_(config_.classes.size(), config_.starvation_after, config_.starvation_hold_max) {}
 
 Worker::~Worker() {
   if (started_ && !stopped_) kill();
@@ -72,7 +73,6 @@ Result<void> Worker::start() {
   {
     std::lock_guard lock(boots_mutex_);
     pulling_.assign(planner_.size() + 1, Resources{});
-    starving_.assign(planner_.size(), false);
   }
   for (std::size_t i = 0; i <= planner_.size(); ++i) {
     consumer_threads_.emplace_back([this, i](std::stop_token s) { consume_loop(s, i); });
@@ -434,10 +434,11 @@ v1::WorkerStatus Worker::status() const {
   } else {
     fill(s.mutable_largest_fit(), {});
   }
-  std::vector<bool> starving;
+  std::vector<bool> starving, resting;
   {
     std::lock_guard lock(boots_mutex_);
-    starving = starving_;
+    starving = guard_.holding();
+    resting = guard_.resting(Clock::now());
   }
   for (std::size_t c = 0; c < planner_.size(); ++c) {
     auto* room = s.add_classes();
@@ -445,8 +446,9 @@ v1::WorkerStatus Worker::status() const {
     room->set_consumer(bus::vm_create_class_consumer(planner_.classes()[c].name));
     room->set_vcpus(planner_.unit(c).vcpus);
     room->set_memory_mib(planner_.unit(c).memory_mib);
-    room->set_fits(planner_.fits(c, free));
-    room->set_starving(c < starving.size() && starving[c]);
+    room->set_fits(planner_.pullable(c, free, starving));
+    room->set_starving(starving[c]);
+    room->set_resting(resting[c]);
   }
   s.set_accepting(accepting());
   return s;

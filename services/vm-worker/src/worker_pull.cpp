@@ -80,7 +80,7 @@ PullDecision Worker::decide_locked(std::size_t index, const Resources& base, boo
   const std::size_t cls = index < planner_.size() ? index : 0;
   std::vector<PeerRoom> peers;
   if (!ignore_peers && config_.fair_defer_max.count() > 0 && peers_) peers = peers_->peers();
-  return planner_.decide(cls, free, starving_, peers);
+  return planner_.decide(cls, free, guard_.holding(), peers);
 }
 
 int Worker::room(std::size_t index, PullState& state) {
@@ -93,9 +93,11 @@ int Worker::room(std::size_t index, PullState& state) {
       std::lock_guard lock(boots_mutex_);
       pulling_[index] = {};
       // A pull that came back empty: this class has no backlog (any more).
-      if (state.pulled && !state.got_message && index < planner_.size() && starving_[index]) {
-        starving_[index] = false;
+      if (state.pulled && !state.got_message && index < planner_.size() && guard_.clear(index)) {
         status_changed();
+      }
+      if (state.pulled && state.got_message && index < planner_.size()) {
+        guard_.pulled(index, Clock::now());
       }
       state.pulled = state.got_message = false;
       seen = room_epoch_;
@@ -137,10 +139,7 @@ void Worker::watch_backlog(std::size_t index, PullState& state, PullDecision dec
     state.pending_since.reset();
     if (index < planner_.size()) {
       std::lock_guard lock(boots_mutex_);
-      if (starving_[index]) {
-        starving_[index] = false;
-        status_changed();
-      }
+      if (guard_.clear(index)) status_changed();
     }
     return;
   }
@@ -150,18 +149,20 @@ void Worker::watch_backlog(std::size_t index, PullState& state, PullDecision dec
     // The roomier peer has not taken it: take it here rather than let it wait.
     state.override_defer = true;
   }
-  if (decision == PullDecision::kNoRoom && waited >= config_.starvation_after) {
-    // Only the workers closest to fitting it keep room, one per waiting create.
-    const bool hold =
-        planner_.holds_for(index, base_free(), config_.worker_id,
-                           peers_ ? peers_->peers() : std::vector<PeerRoom>{}, backlog->pending);
+  if (decision == PullDecision::kNoRoom && index > 0) {  // the smallest holds nothing back
+    // One worker holds room for it: the closest to fitting it (see StarvationGuard).
+    const bool closest = planner_.closest_to_fit(
+        index, base_free(), config_.worker_id, peers_ ? peers_->peers() : std::vector<PeerRoom>{});
     std::lock_guard lock(boots_mutex_);
-    if (starving_[index] != hold) {
-      starving_[index] = hold;
-      if (hold) {
+    const bool was_resting = guard_.resting(index, now);
+    if (guard_.observe(index, now, backlog->pending, closest)) {
+      if (guard_.holding(index)) {
         spdlog::info("vm-worker: class {} has waited {} ms for room; holding back smaller classes",
                      planner_.classes()[index].name,
                      std::chrono::duration_cast<std::chrono::milliseconds>(waited).count());
+      } else if (guard_.resting(index, now) && !was_resting) {
+        spdlog::info("vm-worker: held room for class {} for {} ms without it fitting; resting",
+                     planner_.classes()[index].name, config_.starvation_hold_max.count());
       }
       status_changed();
     }

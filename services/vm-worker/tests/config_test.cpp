@@ -154,6 +154,14 @@ TEST_CASE("config: capacity comes from the node by default") {
              Catch::Contains("8 vCPU, 21952 MiB, 32 VM") &&
                  Catch::Contains("2 cores x overcommit 4") &&
                  Catch::Contains("host 24000 MiB - reserve 2048 MiB"));
+  // --check-config's derived lines: the values used, not the raw 0.
+  const auto effective = describe_effective(*c);
+  CHECK_THAT(effective, Catch::Contains("AETHER_CAPACITY_VCPUS=8  # derived: 2 cores x "
+                                        "AETHER_CPU_OVERCOMMIT 4"));
+  CHECK_THAT(effective, Catch::Contains("AETHER_CAPACITY_MEMORY=21952MiB  # derived: host 24000 "
+                                        "MiB - AETHER_HOST_RESERVE_MEMORY 2048 MiB"));
+  CHECK_THAT(effective, Catch::Contains("AETHER_CAPACITY_MAX_VMS=32"));
+  CHECK_THAT(effective, Catch::Contains("large=2x2048MiB"));  // capped by the per-VM limits
 
   cfg::Spec spec2("t", "t");
   auto f2 = declare_worker_config(spec2, NodeFacts{2, 24000});
@@ -177,6 +185,7 @@ TEST_CASE("config: capacity comes from the node by default") {
   auto c3 = build_worker_config(*f3, "1");
   REQUIRE(c3);
   CHECK(c3->capacity == Resources{6, 4096, 5});
+  CHECK_THAT(describe_effective(*c3), Catch::Contains("AETHER_CAPACITY_VCPUS=6  # as set"));
 }
 
 TEST_CASE("config: bad capacity settings name the variable and the rule") {

@@ -56,10 +56,10 @@ TEST_CASE("planner: a starving larger class keeps its room from smaller ones") {
 TEST_CASE("planner: a worker defers to a peer with more room for the class") {
   auto p = planner();
   const Resources free{2, 4096, 8};  // 2 small VMs fit
-  const PeerRoom emptier{"b", true, {8, 4, 4}, {}};
-  const PeerRoom fuller{"c", true, {1, 0, 0}, {}};
-  const PeerRoom same{"d", true, {2, 1, 1}, {}};
-  const PeerRoom busy{"e", false, {8, 4, 4}, {}};
+  const PeerRoom emptier{"b", true, {8, 4, 4}, {}, {}};
+  const PeerRoom fuller{"c", true, {1, 0, 0}, {}, {}};
+  const PeerRoom same{"d", true, {2, 1, 1}, {}, {}};
+  const PeerRoom busy{"e", false, {8, 4, 4}, {}, {}};
   CHECK(p.decide(0, free, kNoneStarving, {emptier}) == PullDecision::kDefer);
   CHECK(p.decide(0, free, kNoneStarving, {fuller, same}) == PullDecision::kPull);
   CHECK(p.decide(0, free, kNoneStarving, {busy}) == PullDecision::kPull);
@@ -67,18 +67,36 @@ TEST_CASE("planner: a worker defers to a peer with more room for the class") {
   CHECK(p.decide(1, {1, 4096, 8}, kNoneStarving, {emptier}) == PullDecision::kNoRoom);
 }
 
-TEST_CASE("planner: only the workers closest to fitting a starving class keep room for it") {
+TEST_CASE("planner: only the worker closest to fitting a starving class keeps room for it") {
   auto p = planner();
   // Medium (2 vCPU / 2 GiB) starving; this worker "w-b" has 1 vCPU free.
   const Resources mine{1, 4096, 8};
-  const PeerRoom closer{"w-c", true, {}, {1, 8192, 8}};    // as close, higher id
-  const PeerRoom lower_id{"w-a", true, {}, {1, 4096, 8}};  // as close, lower id
-  const PeerRoom far{"w-d", true, {}, {0, 1024, 8}};
+  const PeerRoom closer{"w-c", true, {}, {1, 8192, 8}, {}};    // as close, higher id
+  const PeerRoom lower_id{"w-a", true, {}, {1, 4096, 8}, {}};  // as close, lower id
+  const PeerRoom far{"w-d", true, {}, {0, 1024, 8}, {}};
+  const PeerRoom fits_there{"w-e", true, {}, {2, 4096, 8}, {}};
   CHECK(p.shortfall(1, mine) == Approx(0.5));
   CHECK(p.shortfall(1, {2, 2048, 1}) == 0);
-  CHECK(p.holds_for(1, mine, "w-b", {far}, 1));
-  CHECK(p.holds_for(1, mine, "w-b", {closer, far}, 1));  // same shortfall, higher id
-  CHECK_FALSE(p.holds_for(1, mine, "w-b", {lower_id, far}, 1));
-  CHECK(p.holds_for(1, mine, "w-b", {lower_id, far}, 2));  // two waiting: two workers hold
-  CHECK_FALSE(p.holds_for(1, {0, 0, 0}, "w-b", {far}, 1));
+  CHECK(p.closest_to_fit(1, mine, "w-b", {far}));
+  CHECK(p.closest_to_fit(1, mine, "w-b", {closer, far}));  // same shortfall, higher id
+  CHECK_FALSE(p.closest_to_fit(1, mine, "w-b", {lower_id, far}));
+  CHECK_FALSE(p.closest_to_fit(1, mine, "w-b", {fits_there}));  // it fits there: no hold here
+  CHECK_FALSE(p.closest_to_fit(1, {0, 0, 0}, "w-b", {far}));
+  // A peer whose hold expired (resting) or that does not accept is passed over.
+  const PeerRoom resting{"w-a", true, {}, {1, 4096, 8}, {false, true, false}};
+  const PeerRoom busy{"w-a", false, {}, {2, 4096, 8}, {}};
+  CHECK(p.closest_to_fit(1, mine, "w-b", {resting, far}));
+  CHECK(p.closest_to_fit(1, mine, "w-b", {busy, far}));
+}
+
+TEST_CASE("planner: fits counts what the worker would pull, room for held classes kept") {
+  auto p = planner();
+  const std::vector<bool> medium_held{false, true, false};
+  CHECK(p.pullable(0, {5, 8192, 8}, kNoneStarving) == 5);
+  CHECK(p.pullable(0, {5, 8192, 8}, medium_held) == 3);  // 2 vCPU kept for one medium
+  CHECK(p.pullable(0, {1, 8192, 8}, medium_held) == 0);  // medium does not fit yet: none
+  CHECK(p.pullable(1, {5, 8192, 8}, medium_held) == 2);  // the held class itself: all
+  // A worker holding back small does not count as the roomier peer for it.
+  const PeerRoom holder{"h", true, {p.pullable(0, {1, 8192, 8}, medium_held), 0, 0}, {}, {}};
+  CHECK(p.decide(0, {1, 4096, 8}, kNoneStarving, {holder}) == PullDecision::kPull);
 }

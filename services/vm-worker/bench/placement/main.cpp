@@ -28,6 +28,7 @@
 #include "aether/v1/vm.pb.h"
 #include "instant_runtime.hpp"
 #include "model.hpp"
+#include "status_log.hpp"
 #include "worker.hpp"
 
 using namespace aether;
@@ -37,6 +38,10 @@ using placement::Outcome;
 using placement::VmRequest;
 
 namespace {
+
+// Per-VM limits of the simulated workers (the workload's largest VM).
+constexpr std::uint32_t kVmMaxVcpus = 4;
+constexpr std::uint64_t kVmMaxMemory = 4096;
 
 // Event times of every VM as this bench sees them (seconds since t0).
 class Recorder {
@@ -123,6 +128,84 @@ std::string class_name(const VmRequest& r) {
   return t[bus::vm_class_index(t, r.vcpus, r.memory_mib)].name;
 }
 
+// Why creates waited while some worker had room for them: each second of such
+// waiting is put into one category, from the replay's free room and the
+// WorkerStatus each worker had put into KV at that moment.
+void print_diagnosis(const std::vector<VmRequest>& w, const std::vector<Outcome>& actual,
+                     int workers, const placement::Node& node, const placement::StatusLog& log,
+                     const worker::RoomPlanner& planner) {
+  enum { kUnit, kHeld, kBusy, kOther, kCount };
+  const char* names[] = {"class unit did not fit", "held for a starving class", "not accepting",
+                         "other (pull latency, deferral, naks)"};
+  auto classify = [&](double t, std::size_t vm, const std::vector<placement::Node>& free,
+                      const std::vector<int>& with_room) {
+    const std::size_t c = planner.class_of(w[vm].vcpus, w[vm].memory_mib);
+    const auto& u = planner.unit(c);
+    bool unit_room = false, free_of_holds = false, accepting = false;
+    for (int n : with_room) {
+      const auto& f = free[static_cast<std::size_t>(n)];
+      if (u.vcpus > f.vcpus || u.memory_mib > f.memory_mib || f.vms < 1) continue;
+      unit_room = true;
+      const auto seen = log.at(n, t);
+      bool held = false;
+      for (std::size_t l = c + 1; l < seen.starving.size(); ++l) held = held || seen.starving[l];
+      if (held) continue;
+      free_of_holds = true;
+      accepting = accepting || seen.accepting;
+    }
+    if (!unit_room) return int(kUnit);
+    if (!free_of_holds) return int(kHeld);
+    if (!accepting) return int(kBusy);
+    return int(kOther);
+  };
+  const auto by = placement::wait_with_room_by(w, actual, workers, node, kCount, classify);
+  // The same wait, less the time when the only room was the starvation
+  // guard's documented reservation (a worker holding room for a larger class).
+  std::vector<double> outside;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    if (actual[i].placed_s) outside.push_back(by[kUnit][i] + by[kBusy][i] + by[kOther][i]);
+  }
+  std::printf(
+      "| wait in queue while room existed outside the starvation reservation, p50 / p99 / max "
+      "(ms) | %.0f / %.0f / %.0f | | |\n",
+      1000 * placement::percentile(outside, 0.5), 1000 * placement::percentile(outside, 0.99),
+      1000 * placement::percentile(outside, 1.0));
+  std::printf("why creates waited while room existed (seconds summed over all VMs; VMs > 1 s):\n");
+  for (int k = 0; k < kCount; ++k) {
+    double sum = 0;
+    int over = 0;
+    for (double x : by[static_cast<std::size_t>(k)]) {
+      sum += x;
+      over += x > 1.0;
+    }
+    std::printf("  %-38s %8.1f s  %3d VMs\n", names[k], sum, over);
+  }
+  const auto holding = log.holding(w.back().arrive_s);
+  std::printf(
+      "room held for a starving class (worker-seconds, most workers at once, longest hold):");
+  for (std::size_t c = 0; c < holding.size(); ++c) {
+    std::printf(" %s %.1f s / %d / %.1f s", planner.classes()[c].name.c_str(),
+                holding[c].worker_seconds, holding[c].most_at_once, holding[c].longest);
+  }
+  std::printf("\n");
+  std::vector<std::size_t> order(w.size());
+  for (std::size_t i = 0; i < w.size(); ++i) order[i] = i;
+  auto total = [&](std::size_t i) {
+    double s = 0;
+    for (const auto& v : by) s += v[i];
+    return s;
+  };
+  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return total(a) > total(b); });
+  std::printf("longest: ");
+  for (std::size_t j = 0; j < 6 && j < order.size(); ++j) {
+    const auto i = order[j];
+    std::printf("%s %u/%llu arr %.1f wait %.1f s (unit %.1f held %.1f busy %.1f other %.1f)%s",
+                w[i].id.c_str(), w[i].vcpus, static_cast<unsigned long long>(w[i].memory_mib),
+                w[i].arrive_s, total(i), by[kUnit][i], by[kHeld][i], by[kBusy][i], by[kOther][i],
+                j + 1 < 6 ? "\n         " : "\n");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -179,8 +262,8 @@ int main(int argc, char** argv) {
     c.state_dir = root / id;
     c.templates["default"] = {"/dev/null", "/dev/null"};
     c.capacity = {node.vcpus, node.memory_mib, node.vms};
-    c.limits.max_vcpus = 4;
-    c.limits.max_memory_mib = 4096;
+    c.limits.max_vcpus = kVmMaxVcpus;
+    c.limits.max_memory_mib = kVmMaxMemory;
     c.max_concurrent_boots = 4;
     c.heartbeat_interval = 1s;
     c.reap_interval = 500ms;
@@ -200,6 +283,7 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < w.size(); ++i) index[w[i].id] = i;
   const auto t0 = Clock::now();
   Recorder rec(*admin, t0, index, worker_index);
+  placement::StatusLog status_log(*admin, t0, worker_index, bus::default_vm_classes().size());
 
   // Deleter: each VM goes `life` seconds after its READY.
   std::atomic<bool> done{false};
@@ -292,6 +376,8 @@ int main(int argc, char** argv) {
   }
   std::printf("| queue wait, all, p99 (ms) | | %.0f | |\n",
               1000 * placement::percentile(ideal_wait, 0.99));
+  print_diagnosis(w, actual, workers, node, status_log,
+                  worker::RoomPlanner(bus::default_vm_classes(), kVmMaxVcpus, kVmMaxMemory));
   std::printf("VMs per worker:");
   for (int n : per_worker) std::printf(" %d", n);
   std::printf("\n");

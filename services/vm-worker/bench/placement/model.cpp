@@ -139,9 +139,11 @@ double utilisation(const std::vector<VmRequest>& w, const std::vector<Outcome>& 
   return held / (nodes * cap * horizon_s);
 }
 
-std::vector<double> wait_with_room(const std::vector<VmRequest>& w, const std::vector<Outcome>& o,
-                                   int nodes, const Node& node) {
-  // Timeline: +1 arrival, placement (take), release (give).
+std::vector<std::vector<double>> wait_with_room_by(const std::vector<VmRequest>& w,
+                                                   const std::vector<Outcome>& o, int nodes,
+                                                   const Node& node, int categories,
+                                                   const WaitClassifier& classify) {
+  // Timeline: arrival, placement (take), release (give).
   enum Kind { kRelease = 0, kArrive = 1, kPlace = 2 };
   struct Ev {
     double t;
@@ -158,19 +160,23 @@ std::vector<double> wait_with_room(const std::vector<VmRequest>& w, const std::v
   std::sort(evs.begin(), evs.end(),
             [](const Ev& a, const Ev& b) { return a.t != b.t ? a.t < b.t : a.kind < b.kind; });
   std::vector<Node> free(static_cast<std::size_t>(nodes), node);
-  std::vector<double> waited(w.size(), 0);
+  std::vector<std::vector<double>> waited(static_cast<std::size_t>(std::max(1, categories)),
+                                          std::vector<double>(w.size(), 0));
   std::vector<std::size_t> waiting;
   double last = evs.empty() ? 0 : evs.front().t;
+  std::vector<int> with_room;
   for (const auto& e : evs) {
     const double dt = e.t - last;
     if (dt > 0) {
       for (std::size_t i : waiting) {
-        for (const auto& f : free) {
-          if (fits(f, w[i])) {
-            waited[i] += dt;
-            break;
-          }
+        with_room.clear();
+        for (int n = 0; n < nodes; ++n) {
+          if (fits(free[static_cast<std::size_t>(n)], w[i])) with_room.push_back(n);
         }
+        if (with_room.empty()) continue;
+        const int k =
+            classify ? std::clamp(classify(last, i, free, with_room), 0, categories - 1) : 0;
+        waited[static_cast<std::size_t>(k)][i] += dt;
       }
     }
     last = e.t;
@@ -184,9 +190,15 @@ std::vector<double> wait_with_room(const std::vector<VmRequest>& w, const std::v
       give(free[n], w[e.vm]);
     }
   }
+  return waited;
+}
+
+std::vector<double> wait_with_room(const std::vector<VmRequest>& w, const std::vector<Outcome>& o,
+                                   int nodes, const Node& node) {
+  const auto by = wait_with_room_by(w, o, nodes, node, 1, {});
   std::vector<double> out;
   for (std::size_t i = 0; i < w.size(); ++i) {
-    if (o[i].placed_s) out.push_back(waited[i]);
+    if (o[i].placed_s) out.push_back(by[0][i]);
   }
   return out;
 }

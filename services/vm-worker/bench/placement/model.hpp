@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +65,18 @@ enum class Resource { kVcpus, kMemory };
 [[nodiscard]] std::vector<double> wait_with_room(const std::vector<VmRequest>& w,
                                                  const std::vector<Outcome>& o, int nodes,
                                                  const Node& node);
+
+// The same replay, with every second of such waiting put into a category by
+// `classify(t, vm, free, nodes_with_room)` (free: every node's free room at t
+// in the replay; nodes_with_room: those where the VM fits). Returns, per
+// category, the seconds of every VM (index = VM).
+using WaitClassifier = std::function<int(double t, std::size_t vm, const std::vector<Node>& free,
+                                         const std::vector<int>& nodes_with_room)>;
+[[nodiscard]] std::vector<std::vector<double>> wait_with_room_by(const std::vector<VmRequest>& w,
+                                                                 const std::vector<Outcome>& o,
+                                                                 int nodes, const Node& node,
+                                                                 int categories,
+                                                                 const WaitClassifier& classify);
 
 [[nodiscard]] double percentile(std::vector<double> v, double p);
 

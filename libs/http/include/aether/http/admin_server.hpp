@@ -2,7 +2,8 @@
 //
 //   GET /healthz  200 "ok" while the process serves requests at all.
 //   GET /readyz   runs every readiness check; 200 {"status":"ready",...} when all pass,
-//                 503 {"status":"not ready","failed":[{"check":"nats","message":"..."}],...}.
+//                 503 {"status":"not ready","failed":[{"check":"nats","message":"..."}],...};
+//                 "info" holds the add_readiness_info() entries (e.g. "role": "leader").
 //   GET /metrics  the Registry in Prometheus text format 0.0.4.
 //
 //   aether::http::AdminServer admin({.host = "0.0.0.0", .port = 9090});
@@ -42,6 +43,9 @@ using Result = std::expected<T, Error>;
 // A readiness check: {} when ready, std::unexpected("why not") when not.
 using CheckResult = std::expected<void, std::string>;
 using ReadinessCheck = std::function<CheckResult()>;
+// A fact /readyz shows beside the checks ("info": {"role": "leader"}); it does
+// not decide readiness. Quick and thread-safe, like a check.
+using ReadinessInfo = std::function<std::string()>;
 
 struct AdminServerOptions {
   std::string host = "0.0.0.0";  // Kubernetes probes and Prometheus reach the pod IP
@@ -57,6 +61,8 @@ class AdminServer {
 
   // Adds (or replaces, by name) a check; /readyz reports checks in name order.
   void add_readiness_check(std::string name, ReadinessCheck check);
+  // Adds (or replaces, by name) an info entry of the /readyz body.
+  void add_readiness_info(std::string name, ReadinessInfo info);
 
   // Binds and starts serving; returns the bound port once connections are accepted.
   [[nodiscard]] Result<int> start();

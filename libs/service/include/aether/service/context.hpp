@@ -43,6 +43,9 @@ class Context {
   // quick and thread-safe (see AdminServer), and may outlive Running::stop: they run
   // until the admin server stops, so capture parts by shared_ptr.
   void add_readiness_check(std::string name, http::ReadinessCheck check);
+  // Adds (or replaces) an entry of /readyz's "info" (e.g. "role": "leader"); it does
+  // not decide readiness. Same rules as a check.
+  void add_readiness_info(std::string name, http::ReadinessInfo info);
 
   // Connects to NATS at NATS_URL (Service::nats_url() must have been called), named
   // after the service, and adds the "nats" readiness check. When no server answers

@@ -139,6 +139,12 @@ class Service {
   [[nodiscard]] config::Spec& spec() { return spec_; }
   // The command line, to add subcommands and flags (cli().app()) before run().
   [[nodiscard]] config::Cli& cli() { return cli_; }
+  // --check-config, after the effective configuration and OTEL_*: `check`
+  // validates what the Spec's rules cannot see and returns more lines to
+  // print (values derived from others or from the machine, e.g. a capacity
+  // of 0 meaning "from the node"); an error is exit 3 with its message.
+  using CheckConfigFn = std::function<std::expected<std::string, std::string>()>;
+  void on_check_config(CheckConfigFn check) { check_config_ = std::move(check); }
   // NATS_URL (default nats://127.0.0.1:4222), the URL Context::connect_nats() uses.
   // Declares it unless the service's own fields already did; idempotent.
   const config::StringField& nats_url();
@@ -161,6 +167,7 @@ class Service {
   config::Spec spec_;
   std::unique_ptr<Options> options_;
   config::Cli cli_;
+  CheckConfigFn check_config_;
 };
 
 }  // namespace aether::service

@@ -7,7 +7,9 @@
 # Environment: AETHER_CONTAINER_ENGINE (podman|docker), AETHER_BASE_IMAGE
 # (default localhost/debian:12 when podman has it, else debian:12-slim),
 # AETHER_IMAGE_REPO (default aether), AETHER_CCACHE_DIR (host ccache mounted
-# into the build with podman; default ccache's own dir; "off" to not mount).
+# into the build with podman; default ccache's own dir; "off" to not mount),
+# AETHER_APT_CACHE_DIR (host .deb cache mounted into the build; default
+# /var/cache/apt/archives with the debootstrap'd base, else off).
 # Prints the tags built, one a line, on stdout (progress on stderr), and
 # writes them to build/images.txt for the smoke test.
 set -euo pipefail
@@ -66,6 +68,20 @@ ccache_dir=${AETHER_CCACHE_DIR:-$(ccache -k cache_dir 2>/dev/null || true)}
 if [ "$engine" = podman ] && [ "$ccache_dir" != off ] && [ -n "$ccache_dir" ]; then
   mkdir -p "$ccache_dir"
   args+=(-v "$ccache_dir:/ccache")
+  max=$(ccache -k max_size 2>/dev/null || true)
+  [ -z "$max" ] || args+=(--build-arg "CCACHE_MAXSIZE=$max")
+fi
+# The host's apt archive (.deb files) mounted over the build's: packages the
+# host already downloaded are not fetched again. Only with the debootstrap'd
+# base: debian:12-slim's docker-clean hook deletes /var/cache/apt/archives/*.deb
+# after every install, which would empty the host's cache.
+apt_dir=${AETHER_APT_CACHE_DIR:-}
+if [ -z "$apt_dir" ]; then
+  if [ "$engine" = podman ] && [ "$base" = localhost/debian:12 ]; then apt_dir=/var/cache/apt/archives; else apt_dir=off; fi
+fi
+if [ "$apt_dir" != off ]; then
+  mkdir -p "$apt_dir/partial"
+  args+=(-v "$apt_dir:/var/cache/apt/archives")
 fi
 
 mkdir -p build

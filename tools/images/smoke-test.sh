@@ -49,11 +49,31 @@ start_postgres() {
   psql -h 127.0.0.1 -p "$pg_port" -U postgres -qc "CREATE ROLE aether LOGIN PASSWORD 'aether'" -c "CREATE DATABASE aether OWNER aether"
 }
 
+# aether/stack (e2e target containers): each server starts from its volume and
+# answers; PostgreSQL takes the aether role's password over TCP
+smoke_stack() {
+  local image=$1 n m p r
+  n=$(free_port) m=$(free_port) p=$(free_port) r=$(free_port)
+  containers+=("aether-smoke-nats-$$" "aether-smoke-pg-$$" "aether-smoke-redis-$$")
+  "${run[@]}" -d --name "aether-smoke-nats-$$" --network host "$image" nats "$n" "$m" >/dev/null
+  "${run[@]}" -d --name "aether-smoke-pg-$$" --network host "$image" postgres "$p" >/dev/null
+  "${run[@]}" -d --name "aether-smoke-redis-$$" --network host "$image" redis "$r" >/dev/null
+  check "stack: nats-server with JetStream answers" wait_http "http://127.0.0.1:$m/healthz?js-enabled-only=true"
+  check "stack: PostgreSQL takes role aether over TCP" sh -c "for i in \$(seq 120); do
+      PGPASSWORD=aether psql -h 127.0.0.1 -p $p -U aether -d aether -qAtc 'select 1' 2>/dev/null | grep -qx 1 && exit 0; sleep 0.5; done; exit 1"
+  check "stack: Redis answers PING" sh -c "for i in \$(seq 60); do
+      $engine exec aether-smoke-redis-$$ redis-cli -p $r ping 2>/dev/null | grep -qx PONG && exit 0; sleep 0.5; done; exit 1"
+  check "stack: a bad port is refused with exit 2" sh -c "${run[*]} --rm $image redis 12ab; test \$? = 2"
+  check "stack: PostgreSQL stops on SIGTERM with exit 0" sh -c \
+    "$engine stop -t 30 aether-smoke-pg-$$ >/dev/null && test \"\$($engine inspect --format '{{.State.ExitCode}}' aether-smoke-pg-$$)\" = 0"
+}
+
 for image in "${images[@]}"; do
   svc=${image##*/}; svc=${svc%%:*}
   tag=${image##*:}
   version=${tag%%-*}
   echo "== $image"
+  if [ "$svc" = stack ]; then smoke_stack "$image"; continue; fi
   check "$svc --version names $version" sh -c "${run[*]} --rm $image --version | grep -F '$version'"
   check "$svc labels: version and revision" sh -c \
     "$engine image inspect --format '{{index .Labels \"org.opencontainers.image.version\"}} {{index .Labels \"org.opencontainers.image.revision\"}}' $image | grep -Fx '$version ${tag#*-}'"

@@ -30,6 +30,7 @@ containers=()
 cleanup() {
   for c in "${containers[@]}"; do "$engine" rm -f "$c" >/dev/null 2>&1 || true; done
   [ -n "${nats_pid:-}" ] && kill "$nats_pid" 2>/dev/null
+  [ -n "${redis_pid:-}" ] && kill "$redis_pid" 2>/dev/null
   [ -d "$tmp/pg" ] && runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -m immediate stop >/dev/null 2>&1
   rm -rf "$tmp"
 }
@@ -91,8 +92,23 @@ for image in "${images[@]}"; do
   check "$svc --check-config refuses AETHER_LOG_LEVEL=loud with exit 3" sh -c \
     "${run[*]} --rm -e AETHER_LOG_LEVEL=loud $image --check-config; test \$? = 3"
 
+  if [ "$svc" = api ]; then
+    # /readyz needs a migrated PostgreSQL and Redis: the migration-runner
+    # image of the same tag migrates it, Redis is the host's redis-server
+    [ -n "${pg_port:-}" ] || start_postgres
+    db="postgresql://aether:aether@127.0.0.1:$pg_port/aether"
+    check "api: the schema by aether/migration-runner:$tag" "${run[@]}" --rm --network host \
+      -e "DATABASE_URL=$db" -e "NATS_URL=$nats_url" "${image%/*}/migration-runner:$tag" up
+    if [ -z "${redis_pid:-}" ]; then
+      redis_port=$(free_port)
+      redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no >"$tmp/redis.log" 2>&1 &
+      redis_pid=$!
+    fi
+    env_args+=(-e "DATABASE_URL=$db" -e "REDIS_URL=redis://127.0.0.1:$redis_port"
+      -e AETHER_HTTP_ADDR=127.0.0.1 -e "AETHER_HTTP_PORT=$(free_port)")
+  fi
   if [ "$svc" = migration-runner ]; then
-    start_postgres
+    [ -n "${pg_port:-}" ] || start_postgres
     db="postgresql://aether:aether@127.0.0.1:$pg_port/aether"
     check "migration-runner up migrates a real PostgreSQL" "${run[@]}" --rm --network host --read-only \
       -e "DATABASE_URL=$db" -e "NATS_URL=$nats_url" "$image" up
@@ -110,9 +126,10 @@ for image in "${images[@]}"; do
   containers+=("$name")
   "${run[@]}" -d --name "$name" --network host --read-only --tmpfs /tmp \
     "${env_args[@]}" -e "AETHER_ADMIN_PORT=$admin" -e AETHER_ADMIN_ADDR=127.0.0.1 "$image" >/dev/null
+  failed_before=$failed
   check "$svc admin port answers /healthz" wait_http "http://127.0.0.1:$admin/healthz"
   check "$svc /readyz is ready with NATS up" wait_http "http://127.0.0.1:$admin/readyz"
-  if [ "$failed" -gt 0 ]; then "$engine" logs "$name" 2>&1 | tail -20 | sed 's/^/         log: /'; fi
+  if [ "$failed" -gt "$failed_before" ]; then "$engine" logs "$name" 2>&1 | tail -20 | sed 's/^/         log: /'; fi
   check "$svc stops on SIGTERM with exit 0" sh -c "$engine stop -t 30 $name >/dev/null && test \"\$($engine inspect --format '{{.State.ExitCode}}' $name)\" = 0"
 done
 echo "$passed passed, $failed failed"

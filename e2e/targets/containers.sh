@@ -180,7 +180,8 @@ EOF
 
   say "nats-server, PostgreSQL, Redis from $stack"
   run_detached nats "$stack" -v "$(name nats):/data" -- nats "$NATS_PORT" "$NATS_MON"
-  run_detached pg "$stack" -v "$(name pg):/data" -- postgres "$PG_PORT"
+  # SIGINT: PostgreSQL's fast shutdown; on SIGTERM it waits for the api's pooled connections to close
+  run_detached pg "$stack" --stop-signal SIGINT -v "$(name pg):/data" -- postgres "$PG_PORT"
   run_detached redis "$stack" -v "$(name redis):/data" -- redis "$REDIS_PORT"
   wait_for nats-server 60 curl -fsS "http://127.0.0.1:$NATS_MON/healthz?js-enabled-only=true"
   wait_for PostgreSQL 120 eng exec "$(name pg)" pg_isready -q -h 127.0.0.1 -p "$PG_PORT"

@@ -57,7 +57,7 @@ smoke_stack() {
   n=$(free_port) m=$(free_port) p=$(free_port) r=$(free_port)
   containers+=("aether-smoke-nats-$$" "aether-smoke-pg-$$" "aether-smoke-redis-$$")
   "${run[@]}" -d --name "aether-smoke-nats-$$" --network host "$image" nats "$n" "$m" >/dev/null
-  "${run[@]}" -d --name "aether-smoke-pg-$$" --network host "$image" postgres "$p" >/dev/null
+  "${run[@]}" -d --name "aether-smoke-pg-$$" --network host --stop-signal SIGINT "$image" postgres "$p" >/dev/null
   "${run[@]}" -d --name "aether-smoke-redis-$$" --network host "$image" redis "$r" >/dev/null
   check "stack: nats-server with JetStream answers" wait_http "http://127.0.0.1:$m/healthz?js-enabled-only=true"
   check "stack: PostgreSQL takes role aether over TCP" sh -c "for i in \$(seq 120); do
@@ -65,7 +65,7 @@ smoke_stack() {
   check "stack: Redis answers PING" sh -c "for i in \$(seq 60); do
       $engine exec aether-smoke-redis-$$ redis-cli -p $r ping 2>/dev/null | grep -qx PONG && exit 0; sleep 0.5; done; exit 1"
   check "stack: a bad port is refused with exit 2" sh -c "${run[*]} --rm $image redis 12ab; test \$? = 2"
-  check "stack: PostgreSQL stops on SIGTERM with exit 0" sh -c \
+  check "stack: PostgreSQL stops on SIGINT (fast shutdown) with exit 0" sh -c \
     "$engine stop -t 30 aether-smoke-pg-$$ >/dev/null && test \"\$($engine inspect --format '{{.State.ExitCode}}' aether-smoke-pg-$$)\" = 0"
 }
 

@@ -8,6 +8,8 @@
 #   aether-stack nats     PORT MONITOR_PORT   nats-server with JetStream on 127.0.0.1
 #   aether-stack postgres PORT                PostgreSQL 15, role and database "aether" (password "aether")
 #   aether-stack redis    PORT                redis-server, no persistence
+# PostgreSQL: run its container with --stop-signal SIGINT (fast shutdown); on
+# SIGTERM (smart shutdown) it waits until every client has disconnected.
 set -eu
 usage() { sed -n 8,10p "$0" | sed 's/^# *//' >&2; exit 2; }
 port_arg() { # NAME VALUE: a port number or exit 2 naming it

@@ -78,8 +78,19 @@ images: images-setup
 images-smoke:
 	tools/images/smoke-test.sh
 
-# Kind (machines with docker and kind only; not this one): a cluster from
-# deploy/kind/cluster.yaml, the images loaded, overlays/kind applied, the
-# e2e suite against it.
+# The e2e suite (e2e/README.md): one scenario suite, one target each.
+# e2e: the local platform (tools/run/run.sh on free ports, real microVMs);
+# e2e-chaos: the bounded chaos run on it, which prints its figures.
+# e2e-kind (machines with docker and kind only; not this one): a cluster from
+# deploy/kind/cluster.yaml, the images loaded, overlays/kind applied.
+.PHONY: e2e e2e-chaos
+E2E_BUILD_ENV = AETHER_E2E_BUILD_DIR=$(abspath $(BUILD))
+
+e2e: build
+	$(E2E_BUILD_ENV) e2e/run.sh local
+
+e2e-chaos: build
+	$(E2E_BUILD_ENV) e2e/run.sh local '[chaos]'
+
 e2e-kind: images
-	deploy/kind/e2e-kind.sh
+	$(E2E_BUILD_ENV) e2e/run.sh kind

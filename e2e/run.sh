@@ -30,8 +30,10 @@ BIN=${AETHER_E2E_BIN:-$AETHER_E2E_BUILD_DIR/e2e/aether-e2e}
 if [[ -z ${AETHER_E2E_AETHERCTL:-} && -x $AETHER_E2E_BUILD_DIR/tools/aetherctl/aetherctl ]]; then
   export AETHER_E2E_AETHERCTL=$AETHER_E2E_BUILD_DIR/tools/aetherctl/aetherctl
 fi
+MADE=0
 if [[ -z $STATE ]]; then
   STATE=$(mktemp -d /tmp/aether-e2e.XXXXXX)
+  MADE=1
 fi
 mkdir -p "$STATE"
 STATE=$(cd "$STATE" && pwd)
@@ -40,10 +42,15 @@ STATE=$(cd "$STATE" && pwd)
 finish() {
   if ((KEEP)); then
     echo "e2e/run.sh: the platform stays up (--keep): source $STATE/e2e.env; $SCRIPT down $STATE" >&2
+  elif ! "$SCRIPT" down "$STATE"; then
+    echo "e2e/run.sh: $TARGET down failed (state kept in $STATE)" >&2
+  elif ((MADE && rc == 0)); then
+    rm -rf "$STATE"
   else
-    "$SCRIPT" down "$STATE" || echo "e2e/run.sh: $TARGET down failed (state kept in $STATE)" >&2
+    echo "e2e/run.sh: logs kept in $STATE" >&2
   fi
 }
+rc=1
 trap finish EXIT
 
 echo "e2e/run.sh: bringing up target $TARGET in $STATE" >&2

@@ -96,6 +96,8 @@ fault() {
         id=$(worker_ids | shuf -n 1)
         [[ -n $id ]] || die "worker-kill: no worker runs"
       fi
+      # Only workers this target started (the autoscaler's own are its business).
+      worker_ids | grep -qx -- "$id" || die "worker-kill: no worker '$id' runs here (worker-list: $(worker_ids | tr '\n' ' '))"
       run stop --kill "$(worker_name "$id")" 2>>"$STATE/faults.log"
       echo "$id" ;;
     worker-start)

@@ -83,15 +83,25 @@ images-stack: images-setup
 images-smoke:
 	tools/images/smoke-test.sh
 
-# The e2e suite against the platform from the images, under podman on this
-# machine (e2e/targets/containers.sh); the OTLP sink runs from the host build.
-e2e-containers: images images-stack configure
-	cmake --build $(BUILD) -j$(JOBS) --target aether-otlp-sink
-	@test -x e2e/run.sh || { echo "e2e-containers: e2e/run.sh does not exist yet (the e2e suite)"; exit 2; }
-	AETHER_BUILD_DIR=$(abspath $(BUILD)) e2e/run.sh containers
+# The e2e suite (e2e/README.md): one scenario suite, one target each.
+# e2e: the local platform (tools/run/run.sh on free ports, real microVMs);
+# e2e-chaos: the bounded chaos run on it, which prints its figures.
+# e2e-containers: the platform from the images under podman on this machine
+# (e2e/targets/containers.sh; the OTLP sink and aether-e2e from the host build).
+# e2e-kind (machines with docker and kind only; not this one): a cluster from
+# deploy/kind/cluster.yaml, the images loaded, overlays/kind applied.
+.PHONY: e2e e2e-chaos
+E2E_BUILD_ENV = AETHER_E2E_BUILD_DIR=$(abspath $(BUILD))
 
-# Kind (machines with docker and kind only; not this one): a cluster from
-# deploy/kind/cluster.yaml, the images loaded, overlays/kind applied, the
-# e2e suite against it.
+e2e: build
+	$(E2E_BUILD_ENV) e2e/run.sh local
+
+e2e-chaos: build
+	$(E2E_BUILD_ENV) e2e/run.sh local '[chaos]'
+
+e2e-containers: images images-stack configure
+	cmake --build $(BUILD) -j$(JOBS) --target aether-otlp-sink aether-e2e
+	$(E2E_BUILD_ENV) e2e/run.sh containers
+
 e2e-kind: images
-	deploy/kind/e2e-kind.sh
+	$(E2E_BUILD_ENV) e2e/run.sh kind

@@ -18,13 +18,14 @@
 # The OTLP sink (Jaeger's query API for the suite) is the host's
 # build/tools/otlp-sink/aether-otlp-sink, as Jaeger is no Debian package.
 # Environment: AETHER_CONTAINER_ENGINE (podman), AETHER_IMAGE_TAG (default: the
-# tags in build/images.txt), AETHER_BUILD_DIR (build), AETHER_E2E_WORKERS.
+# tags in build/images.txt), AETHER_E2E_BUILD_DIR (build; for the sink and
+# images.txt), AETHER_E2E_WORKERS, AETHER_WARM_POOL_SIZE (0).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SELF=$ROOT/e2e/targets/containers.sh
 ENGINE=${AETHER_CONTAINER_ENGINE:-podman}
-BUILD=${AETHER_BUILD_DIR:-$ROOT/build}
+BUILD=${AETHER_E2E_BUILD_DIR:-${AETHER_BUILD_DIR:-$ROOT/build}}
 
 say() { printf 'containers: %s\n' "$*" >&2; }
 die() { printf 'containers: %s\n' "$*" >&2; exit 1; }

@@ -45,7 +45,35 @@ command -v "$ENGINE" >/dev/null || die "$ENGINE not found (make images-setup ins
 # the engine, without the lock's fd 9 (conmon would keep it, and the lock, forever)
 eng() { "$ENGINE" "$@" 9>&-; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# A free port below the kernel's ephemeral range (32768+), so that a port
+# another process asks the kernel for cannot land on it between the pick and
+# the container's bind (as targets/local.sh does); never one picked before
+# for this state dir (STATE/.ports), as nothing holds them until the bind.
+free_port() {
+  python3 - "$STATE/.ports" <<'PY'
+import random, socket, sys
+try:
+    taken = set(open(sys.argv[1]).read().split())
+except FileNotFoundError:
+    taken = set()
+for _ in range(200):
+    p = random.randint(20000, 32000)
+    if str(p) in taken:
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("0.0.0.0", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    open(sys.argv[1], "a").write(f"{p}\n")
+    print(p)
+    break
+else:
+    sys.exit("no free port in 20000-32000")
+PY
+}
 
 image_of() { # service -> image reference (AETHER_IMAGE_TAG, else build/images.txt)
   local ref
@@ -155,6 +183,7 @@ up() {
   sink=$BUILD/tools/otlp-sink/aether-otlp-sink
   [[ -x $sink ]] || die "$sink is not built (cmake --build $BUILD --target aether-otlp-sink)"
 
+  rm -rf "$STATE/workers" "$STATE/.ports"
   RUN_ID=aether-e2e-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
   NATS_PORT=$(free_port) NATS_MON=$(free_port) PG_PORT=$(free_port) REDIS_PORT=$(free_port)
   HTTP_PORT=$(free_port) API_ADMIN=$(free_port) AUTOSCALER_ADMIN=$(free_port) SINK_PORT=$(free_port)
@@ -170,7 +199,6 @@ API_ADMIN=$API_ADMIN
 AUTOSCALER_ADMIN=$AUTOSCALER_ADMIN
 SINK_PORT=$SINK_PORT
 EOF
-  rm -rf "$STATE/workers"
   trap up_failed EXIT
 
   say "$RUN_ID: OTLP sink on 127.0.0.1:$SINK_PORT (host process, spans in $STATE/otlp/spans.jsonl)"

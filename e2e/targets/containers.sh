@@ -318,7 +318,8 @@ fault() {
       id=$1
       [[ $id == any ]] && id=$(worker_ids | head -n 1)
       [[ -n $id ]] || die "no worker runs"
-      running "worker-$id" || die "worker '$id' does not run (worker-list names the running ones)"
+      eng container exists "$(name "worker-$id")" || die "no worker '$id' in this run (worker-list names the running ones)"
+      running "worker-$id" || { say "worker $id is not running (already stopped)"; return 0; }
       eng kill -s KILL "$(name "worker-$id")" >/dev/null
       say "worker $id killed (SIGKILL)"
       ;;

@@ -67,7 +67,11 @@ fi
 
 args=(build --network host
   --build-arg "BASE_IMAGE=$base" --build-arg "VERSION=$version" --build-arg "GIT_SHA=$sha"
-  --build-arg "SERVICES=${services[*]}")
+  --build-arg "SERVICES=${services[*]}"
+  # on the command line too: podman's layer cache keeps the runtime stage's
+  # LABEL layer across builds whatever the GIT_SHA build argument says, so
+  # images of a new commit carried the old revision (found by the smoke test)
+  --label "org.opencontainers.image.version=$version" --label "org.opencontainers.image.revision=$sha")
 ccache_dir=${AETHER_CCACHE_DIR:-$(ccache -k cache_dir 2>/dev/null || true)}
 if [ "$engine" = podman ] && [ "$ccache_dir" != off ] && [ -n "$ccache_dir" ]; then
   mkdir -p "$ccache_dir"

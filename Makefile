@@ -66,7 +66,7 @@ clean:
 # tagged aether/<service>:<version>-<git sha> (tools/images/README.md).
 # images-setup installs podman, runc, containers.conf and the debootstrap'd
 # base image where no registry is reachable (idempotent).
-.PHONY: images-setup images images-smoke e2e-kind
+.PHONY: images-setup images images-stack images-smoke e2e-containers e2e-kind
 
 images-setup:
 	@if command -v docker >/dev/null && ! command -v podman >/dev/null; then echo "images: docker present, no setup"; \
@@ -75,11 +75,33 @@ images-setup:
 images: images-setup
 	tools/images/build.sh $(SERVICES)
 
+# nats-server, PostgreSQL and Redis from Debian's packages on the images'
+# base (stage `stack`), for e2e-containers on machines without a registry.
+images-stack: images-setup
+	tools/images/build.sh stack
+
 images-smoke:
 	tools/images/smoke-test.sh
 
-# Kind (machines with docker and kind only; not this one): a cluster from
-# deploy/kind/cluster.yaml, the images loaded, overlays/kind applied, the
-# e2e suite against it.
+# The e2e suite (e2e/README.md): one scenario suite, one target each.
+# e2e: the local platform (tools/run/run.sh on free ports, real microVMs);
+# e2e-chaos: the bounded chaos run on it, which prints its figures.
+# e2e-containers: the platform from the images under podman on this machine
+# (e2e/targets/containers.sh; the OTLP sink and aether-e2e from the host build).
+# e2e-kind (machines with docker and kind only; not this one): a cluster from
+# deploy/kind/cluster.yaml, the images loaded, overlays/kind applied.
+.PHONY: e2e e2e-chaos
+E2E_BUILD_ENV = AETHER_E2E_BUILD_DIR=$(abspath $(BUILD))
+
+e2e: build
+	$(E2E_BUILD_ENV) e2e/run.sh local
+
+e2e-chaos: build
+	$(E2E_BUILD_ENV) e2e/run.sh local '[chaos]'
+
+e2e-containers: images images-stack configure
+	cmake --build $(BUILD) -j$(JOBS) --target aether-otlp-sink aether-e2e
+	$(E2E_BUILD_ENV) e2e/run.sh containers
+
 e2e-kind: images
-	deploy/kind/e2e-kind.sh
+	$(E2E_BUILD_ENV) e2e/run.sh kind

@@ -3,13 +3,17 @@
 # docker, tagged aether/<service>:<version>-<git sha>. What `make images` runs.
 #
 #   tools/images/build.sh [SERVICE...]     default: every services/<s>/main.cpp but vm-agent
+#   tools/images/build.sh stack            nats, PostgreSQL, Redis (e2e target containers)
 #
 # Environment: AETHER_CONTAINER_ENGINE (podman|docker), AETHER_BASE_IMAGE
 # (default localhost/debian:12 when podman has it, else debian:12-slim),
 # AETHER_IMAGE_REPO (default aether), AETHER_CCACHE_DIR (host ccache mounted
-# into the build with podman; default ccache's own dir; "off" to not mount).
+# into the build with podman; default ccache's own dir; "off" to not mount),
+# AETHER_APT_CACHE_DIR (host .deb cache mounted into the build; default
+# /var/cache/apt/archives with the debootstrap'd base, else off).
 # Prints the tags built, one a line, on stdout (progress on stderr), and
-# writes them to build/images.txt for the smoke test.
+# writes them to build/images.txt for the smoke test; each image is tagged
+# <version> too, the tag the kustomize overlays pin.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -34,7 +38,9 @@ if [ $# -gt 0 ]; then services=("$@"); else
 fi
 for s in "${services[@]}"; do
   grep -q "^FROM .* AS $s\$" Containerfile || { echo "images: no stage '$s' in Containerfile" >&2; exit 2; }
-  [ -f "services/$s/main.cpp" ] || { echo "images: services/$s/main.cpp does not exist" >&2; exit 2; }
+  # stack (nats, PostgreSQL, Redis for the e2e target `containers`) is no service
+  [ "$s" = stack ] || [ -f "services/$s/main.cpp" ] ||
+    { echo "images: services/$s/main.cpp does not exist" >&2; exit 2; }
 done
 
 # The build context is the commit the tag names (git archive of HEAD), not the
@@ -61,21 +67,49 @@ fi
 
 args=(build --network host
   --build-arg "BASE_IMAGE=$base" --build-arg "VERSION=$version" --build-arg "GIT_SHA=$sha"
-  --build-arg "SERVICES=${services[*]}")
+  --build-arg "SERVICES=${services[*]}"
+  # on the command line too: podman's layer cache keeps the runtime stage's
+  # LABEL layer across builds whatever the GIT_SHA build argument says, so
+  # images of a new commit carried the old revision (found by the smoke test)
+  --label "org.opencontainers.image.version=$version" --label "org.opencontainers.image.revision=$sha")
 ccache_dir=${AETHER_CCACHE_DIR:-$(ccache -k cache_dir 2>/dev/null || true)}
 if [ "$engine" = podman ] && [ "$ccache_dir" != off ] && [ -n "$ccache_dir" ]; then
   mkdir -p "$ccache_dir"
   args+=(-v "$ccache_dir:/ccache")
+  max=$(ccache -k max_size 2>/dev/null || true)
+  [ -z "$max" ] || args+=(--build-arg "CCACHE_MAXSIZE=$max")
+  # ccache hashes LANG and LC_*: the compile inside runs with the host's
+  [ -z "${LC_ALL:-}${LC_CTYPE:-}${LC_MESSAGES:-}" ] ||
+    echo "images: LC_ALL/LC_CTYPE/LC_MESSAGES are set: ccache objects of this host will not hit in the image build (only LANG is passed)" >&2
+  args+=(--build-arg "HOST_LANG=${LANG:-}")
+fi
+# The host's apt archive (.deb files) mounted over the build's: packages the
+# host already downloaded are not fetched again. Only with the debootstrap'd
+# base: debian:12-slim's docker-clean hook deletes /var/cache/apt/archives/*.deb
+# after every install, which would empty the host's cache.
+apt_dir=${AETHER_APT_CACHE_DIR:-}
+if [ -z "$apt_dir" ]; then
+  if [ "$engine" = podman ] && [ "$base" = localhost/debian:12 ]; then apt_dir=/var/cache/apt/archives; else apt_dir=off; fi
+fi
+if [ "$apt_dir" != off ]; then
+  mkdir -p "$apt_dir/partial"
+  args+=(-v "$apt_dir:/var/cache/apt/archives")
 fi
 
+# build/images.txt: one tag per image, the last one built of each (a build of
+# some images keeps the others' lines)
 mkdir -p build
-: >build/images.txt
+touch build/images.txt
 start=$(date +%s)
 for s in "${services[@]}"; do
   t0=$(date +%s)
   echo "images: $engine build --target $s -> $repo/$s:$tag (base $base)" >&2
   "$engine" "${args[@]}" -f "$ctx/Containerfile" --target "$s" -t "$repo/$s:$tag" "$ctx" >&2
   echo "images: $repo/$s:$tag in $(($(date +%s) - t0)) s" >&2
-  echo "$repo/$s:$tag" | tee -a build/images.txt
+  # the release version too (the overlays pin it): never :latest
+  "$engine" tag "$repo/$s:$tag" "$repo/$s:$version"
+  grep -v "^$repo/$s:" build/images.txt >build/images.txt.new || true
+  echo "$repo/$s:$tag" | tee -a build/images.txt.new
+  mv build/images.txt.new build/images.txt
 done
 echo "images: ${#services[@]} image(s) in $(($(date +%s) - start)) s" >&2

@@ -30,6 +30,7 @@ containers=()
 cleanup() {
   for c in "${containers[@]}"; do "$engine" rm -f "$c" >/dev/null 2>&1 || true; done
   [ -n "${nats_pid:-}" ] && kill "$nats_pid" 2>/dev/null
+  [ -n "${redis_pid:-}" ] && kill "$redis_pid" 2>/dev/null
   [ -d "$tmp/pg" ] && runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D "$tmp/pg" -m immediate stop >/dev/null 2>&1
   rm -rf "$tmp"
 }
@@ -49,11 +50,31 @@ start_postgres() {
   psql -h 127.0.0.1 -p "$pg_port" -U postgres -qc "CREATE ROLE aether LOGIN PASSWORD 'aether'" -c "CREATE DATABASE aether OWNER aether"
 }
 
+# aether/stack (e2e target containers): each server starts from its volume and
+# answers; PostgreSQL takes the aether role's password over TCP
+smoke_stack() {
+  local image=$1 n m p r
+  n=$(free_port) m=$(free_port) p=$(free_port) r=$(free_port)
+  containers+=("aether-smoke-nats-$$" "aether-smoke-pg-$$" "aether-smoke-redis-$$")
+  "${run[@]}" -d --name "aether-smoke-nats-$$" --network host "$image" nats "$n" "$m" >/dev/null
+  "${run[@]}" -d --name "aether-smoke-pg-$$" --network host --stop-signal SIGINT "$image" postgres "$p" >/dev/null
+  "${run[@]}" -d --name "aether-smoke-redis-$$" --network host "$image" redis "$r" >/dev/null
+  check "stack: nats-server with JetStream answers" wait_http "http://127.0.0.1:$m/healthz?js-enabled-only=true"
+  check "stack: PostgreSQL takes role aether over TCP" sh -c "for i in \$(seq 120); do
+      PGPASSWORD=aether psql -h 127.0.0.1 -p $p -U aether -d aether -qAtc 'select 1' 2>/dev/null | grep -qx 1 && exit 0; sleep 0.5; done; exit 1"
+  check "stack: Redis answers PING" sh -c "for i in \$(seq 60); do
+      $engine exec aether-smoke-redis-$$ redis-cli -p $r ping 2>/dev/null | grep -qx PONG && exit 0; sleep 0.5; done; exit 1"
+  check "stack: a bad port is refused with exit 2" sh -c "${run[*]} --rm $image redis 12ab; test \$? = 2"
+  check "stack: PostgreSQL stops on SIGINT (fast shutdown) with exit 0" sh -c \
+    "$engine stop -t 30 aether-smoke-pg-$$ >/dev/null && test \"\$($engine inspect --format '{{.State.ExitCode}}' aether-smoke-pg-$$)\" = 0"
+}
+
 for image in "${images[@]}"; do
   svc=${image##*/}; svc=${svc%%:*}
   tag=${image##*:}
   version=${tag%%-*}
   echo "== $image"
+  if [ "$svc" = stack ]; then smoke_stack "$image"; continue; fi
   check "$svc --version names $version" sh -c "${run[*]} --rm $image --version | grep -F '$version'"
   check "$svc labels: version and revision" sh -c \
     "$engine image inspect --format '{{index .Labels \"org.opencontainers.image.version\"}} {{index .Labels \"org.opencontainers.image.revision\"}}' $image | grep -Fx '$version ${tag#*-}'"
@@ -71,8 +92,23 @@ for image in "${images[@]}"; do
   check "$svc --check-config refuses AETHER_LOG_LEVEL=loud with exit 3" sh -c \
     "${run[*]} --rm -e AETHER_LOG_LEVEL=loud $image --check-config; test \$? = 3"
 
+  if [ "$svc" = api ]; then
+    # /readyz needs a migrated PostgreSQL and Redis: the migration-runner
+    # image of the same tag migrates it, Redis is the host's redis-server
+    [ -n "${pg_port:-}" ] || start_postgres
+    db="postgresql://aether:aether@127.0.0.1:$pg_port/aether"
+    check "api: the schema by aether/migration-runner:$tag" "${run[@]}" --rm --network host \
+      -e "DATABASE_URL=$db" -e "NATS_URL=$nats_url" "${image%/*}/migration-runner:$tag" up
+    if [ -z "${redis_pid:-}" ]; then
+      redis_port=$(free_port)
+      redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no >"$tmp/redis.log" 2>&1 &
+      redis_pid=$!
+    fi
+    env_args+=(-e "DATABASE_URL=$db" -e "REDIS_URL=redis://127.0.0.1:$redis_port"
+      -e AETHER_HTTP_ADDR=127.0.0.1 -e "AETHER_HTTP_PORT=$(free_port)")
+  fi
   if [ "$svc" = migration-runner ]; then
-    start_postgres
+    [ -n "${pg_port:-}" ] || start_postgres
     db="postgresql://aether:aether@127.0.0.1:$pg_port/aether"
     check "migration-runner up migrates a real PostgreSQL" "${run[@]}" --rm --network host --read-only \
       -e "DATABASE_URL=$db" -e "NATS_URL=$nats_url" "$image" up
@@ -90,9 +126,10 @@ for image in "${images[@]}"; do
   containers+=("$name")
   "${run[@]}" -d --name "$name" --network host --read-only --tmpfs /tmp \
     "${env_args[@]}" -e "AETHER_ADMIN_PORT=$admin" -e AETHER_ADMIN_ADDR=127.0.0.1 "$image" >/dev/null
+  failed_before=$failed
   check "$svc admin port answers /healthz" wait_http "http://127.0.0.1:$admin/healthz"
   check "$svc /readyz is ready with NATS up" wait_http "http://127.0.0.1:$admin/readyz"
-  if [ "$failed" -gt 0 ]; then "$engine" logs "$name" 2>&1 | tail -20 | sed 's/^/         log: /'; fi
+  if [ "$failed" -gt "$failed_before" ]; then "$engine" logs "$name" 2>&1 | tail -20 | sed 's/^/         log: /'; fi
   check "$svc stops on SIGTERM with exit 0" sh -c "$engine stop -t 30 $name >/dev/null && test \"\$($engine inspect --format '{{.State.ExitCode}}' $name)\" = 0"
 done
 echo "$passed passed, $failed failed"

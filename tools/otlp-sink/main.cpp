@@ -13,7 +13,9 @@ void on_signal(int) { g_stop = 1; }
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Receives OTLP/HTTP traces on 127.0.0.1 and writes one JSON object per span"};
+  CLI::App app{
+      "Receives OTLP/HTTP traces on 127.0.0.1, writes one JSON object per span and answers "
+      "Jaeger's query API (/api/traces, /api/services) on the same port"};
   app.set_version_flag("--version", std::string(AETHER_VERSION));
   int port = 0;
   std::string out_path;
@@ -27,6 +29,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(400, 599));
   app.add_option("--retry-after", retry_after, "Retry-After seconds sent with refused requests")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--max-spans", options.max_spans,
+                 "spans kept in memory for the query API (oldest dropped beyond)")
+      ->check(CLI::PositiveNumber);
   bool check_config = false;
   app.add_flag("--check-config", check_config, "validate the flags, print them and exit");
   CLI11_PARSE(app, argc, argv);
@@ -36,7 +41,7 @@ int main(int argc, char** argv) {
     std::cout << "port=" << port << "\nout=" << (out_path.empty() ? "(stdout)" : out_path)
               << "\nfail_first=" << options.fail_first << "\nstatus=" << options.fail_status
               << "\nretry_after=" << (retry_after >= 0 ? std::to_string(retry_after) : "(none)")
-              << "\n";
+              << "\nmax_spans=" << options.max_spans << "\n";
     return 0;
   }
 

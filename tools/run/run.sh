@@ -3,6 +3,8 @@
 #   tools/run/run.sh up   [--state-dir DIR] [--build-dir DIR] [--guest-dir DIR] [--no-demo]
 #   tools/run/run.sh down [--state-dir DIR] [--build-dir DIR]
 #   tools/run/run.sh status [--state-dir DIR]
+#   tools/run/run.sh start|stop [--kill] NAME [--state-dir DIR] [--build-dir DIR]
+#     NAME: vm-worker, vm-worker@ID (another worker), nats, postgres, redis
 # See tools/run/README.md. Progress goes to stderr; `up` ends with a summary.
 set -euo pipefail
 
@@ -13,17 +15,25 @@ STATE=.state
 BUILD=build
 GUEST=""
 DEMO=1
+KILL=0
+NAME=""
 while [[ $# -gt 0 ]]; do
   case $1 in
+    --kill) KILL=1; shift ;;
     --state-dir) STATE=$2; shift 2 ;;
     --build-dir) BUILD=$2; shift 2 ;;
     --guest-dir) GUEST=$2; shift 2 ;;
     --no-demo) DEMO=0; shift ;;
-    -h|--help) sed -n 2,6p "${BASH_SOURCE[0]}"; exit 0 ;;
-    *) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    -h|--help) sed -n 2,8p "${BASH_SOURCE[0]}"; exit 0 ;;
+    -*) echo "run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    *) if [[ $CMD != start && $CMD != stop ]] || [[ -n $NAME ]]; then
+         echo "run.sh: unexpected argument '$1' (see --help)" >&2; exit 2
+       fi
+       NAME=$1; shift ;;
   esac
 done
-case $CMD in up|down|status) ;; *) sed -n 2,6p "${BASH_SOURCE[0]}" >&2; exit 2 ;; esac
+case $CMD in up|down|status) ;; start|stop) [[ -n $NAME ]] || { echo "run.sh: $CMD needs a NAME (see --help)" >&2; exit 2; } ;;
+  *) sed -n 2,8p "${BASH_SOURCE[0]}" >&2; exit 2 ;; esac
 
 mkdir -p "$STATE"
 STATE=$(cd "$STATE" && pwd)
@@ -147,9 +157,19 @@ wait_ready() { # name admin_port seconds
   die "$name not ready after $limit s (log: $RUN/$name.log)"
 }
 
+# Workers added with `start vm-worker@ID`, recorded as run/vm-worker@ID.{pid,exe,log}.
+extra_workers() {
+  local f
+  for f in "$RUN"/vm-worker@*.pid; do [[ -e $f ]] && basename "$f" .pid; done
+  return 0
+}
+
 down() {
-  local i
-  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do stop_one "${SERVICES[i]}"; done
+  local w
+  stop_one autoscaler
+  stop_one api
+  for w in $(extra_workers); do stop_one "$w"; done
+  stop_one vm-worker
   if [[ -x $DEVSTACK && -f $STATE/stack.json ]]; then
     say "stopping the stack (nats-server, PostgreSQL, Redis, OTLP sink)"
     "$DEVSTACK" down --state-dir "$STATE" >&2
@@ -159,11 +179,78 @@ down() {
 
 status() {
   local s rc=0
-  for s in "${SERVICES[@]}"; do
+  for s in "${SERVICES[@]}" $(extra_workers); do
     if alive "$s"; then echo "$s: running (pid $(<"$RUN/$s.pid"))"; elif [[ -f $RUN/$s.pid ]]; then echo "$s: stopped"; rc=1; fi
   done
   if [[ -x $DEVSTACK ]]; then "$DEVSTACK" status --state-dir "$STATE" || rc=1; fi
   return "$rc"
+}
+
+start_worker() { # name worker-id admin_port
+  start_service "$1" "$3" "$WORKER" AETHER_WORKER_ID="$2" \
+    AETHER_STATE_DIR="$STATE/$1" AETHER_GUEST_DIR="$GUEST" \
+    AETHER_WARM_POOL_SIZE="${AETHER_WARM_POOL_SIZE:-1}"
+  wait_ready "$1" "$3" 120
+}
+
+# --- start/stop of one part (the e2e suite's faults: e2e/targets/local.sh)
+stack_field() { # server field -> its value in DIR/stack.json
+  jq -r --arg n "$1" ".services[] | select(.name == \$n) | .$2" "$STATE/stack.json" 2>/dev/null
+}
+
+stop_server() { # nats|postgres|redis with its stop signal (SIGKILL with --kill); the record stays
+  local name=$1 pid exe sig i
+  pid=$(stack_field "$name" pid); exe=$(stack_field "$name" program); sig=$(stack_field "$name" stop_signal)
+  [[ -n $pid && $pid != 0 ]] || die "$name is not in $STATE/stack.json"
+  [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$exe" ]] || { note "$name (pid $pid) does not run"; return 0; }
+  ((KILL)) && sig=9
+  say "stopping $name (pid $pid, signal $sig)"
+  kill "-$sig" "$pid"
+  for ((i = 0; i < 150; i++)); do [[ -e /proc/$pid ]] || return 0; sleep 0.1; done
+  note "$name did not stop in 15 s: SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do [[ -e /proc/$pid ]] || return 0; sleep 0.1; done
+  die "$name (pid $pid) does not stop"
+}
+
+start_one() {
+  case $NAME in
+    nats|postgres|redis)
+      need "$DEVSTACK"
+      say "starting $NAME (aether-devstack up --only $NAME, on its recorded port)"
+      "$DEVSTACK" up --state-dir "$STATE" --only "$NAME" >/dev/null 9>&- ;;
+    vm-worker|vm-worker@*)
+      need "$WORKER"
+      [[ -f $STATE/stack.env ]] || die "no stack runs in $STATE (run.sh up first)"
+      # shellcheck disable=SC1091
+      source "$STATE/stack.env"
+      export NATS_URL DATABASE_URL REDIS_URL OTEL_EXPORTER_OTLP_ENDPOINT=${OTEL_EXPORTER_OTLP_ENDPOINT:-}
+      if [[ $NAME == vm-worker ]]; then
+        start_worker vm-worker local-1 "$(port_value AETHER_RUN_WORKER_ADMIN_PORT "")"
+      else
+        [[ ${NAME#vm-worker@} =~ ^[a-z0-9][a-z0-9-]{0,62}$ ]] || die "worker id '${NAME#vm-worker@}' is not [a-z0-9-]{1,63}"
+        start_worker "$NAME" "${NAME#vm-worker@}" "$(free_port)"
+      fi ;;
+    *) die "start: unknown NAME '$NAME' (vm-worker, vm-worker@ID, nats, postgres, redis)" ;;
+  esac
+}
+
+stop_named() {
+  local pid i
+  case $NAME in
+    nats|postgres|redis) stop_server "$NAME" ;;
+    vm-worker|vm-worker@*|api|autoscaler)
+      if ((KILL)) && alive "$NAME"; then
+        pid=$(<"$RUN/$NAME.pid")
+        say "killing $NAME (pid $pid, SIGKILL)"
+        kill -KILL "$pid"
+        for ((i = 0; i < 50; i++)); do alive "$NAME" || break; sleep 0.1; done
+        rm -f "$RUN/$NAME.pid" "$RUN/$NAME.exe"
+      else
+        stop_one "$NAME"
+      fi ;;
+    *) die "stop: unknown NAME '$NAME' (vm-worker, vm-worker@ID, api, autoscaler, nats, postgres, redis)" ;;
+  esac
 }
 
 # --- up
@@ -245,10 +332,7 @@ up() {
   fi
 
   say "starting the services"
-  start_service vm-worker "$WORKER_ADMIN" "$WORKER" AETHER_WORKER_ID=local-1 \
-    AETHER_STATE_DIR="$STATE/vm-worker" AETHER_GUEST_DIR="$GUEST" \
-    AETHER_WARM_POOL_SIZE="${AETHER_WARM_POOL_SIZE:-1}"
-  wait_ready vm-worker "$WORKER_ADMIN" 120
+  start_worker vm-worker local-1 "$WORKER_ADMIN"
 
   if [[ -x $API ]]; then
     start_service api "$API_ADMIN" "$API" AETHER_HTTP_PORT="$HTTP_PORT"
@@ -305,4 +389,6 @@ case $CMD in
   up) up ;;
   down) down ;;
   status) status ;;
+  start) start_one ;;
+  stop) stop_named ;;
 esac

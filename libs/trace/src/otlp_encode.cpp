@@ -70,17 +70,31 @@ void fill_span(otlp::Span* out, const RecordedSpan& span) {
 std::string encode_export_request(const std::vector<RecordedSpan>& spans,
                                   const ExporterConfig& config) {
   opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest request;
-  otlp::ResourceSpans* resource_spans = request.add_resource_spans();
-  auto* attrs = resource_spans->mutable_resource()->mutable_attributes();
-  add_string_attribute(attrs, "service.name", config.service_name);
-  add_string_attribute(attrs, "telemetry.sdk.name", "aether-trace");
-  add_string_attribute(attrs, "telemetry.sdk.language", "cpp");
-  for (const auto& [key, value] : config.resource_attributes) {
-    add_string_attribute(attrs, key, value);
-  }
-  otlp::ScopeSpans* scope_spans = resource_spans->add_scope_spans();
-  scope_spans->mutable_scope()->set_name(kScopeName);
-  for (const RecordedSpan& span : spans) fill_span(scope_spans->add_spans(), span);
+  // service name → its ScopeSpans; a batch holds few services, so a vector.
+  std::vector<std::pair<std::string, otlp::ScopeSpans*>> scopes;
+  auto scope_for = [&](const std::string& relayed) {
+    const std::string& service = relayed.empty() ? config.service_name : relayed;
+    for (auto& [name, scope] : scopes) {
+      if (name == service) return scope;
+    }
+    otlp::ResourceSpans* resource_spans = request.add_resource_spans();
+    auto* attrs = resource_spans->mutable_resource()->mutable_attributes();
+    add_string_attribute(attrs, "service.name", service);
+    add_string_attribute(attrs, "telemetry.sdk.name", "aether-trace");
+    add_string_attribute(attrs, "telemetry.sdk.language", "cpp");
+    const bool own = service == config.service_name;
+    if (!own) add_string_attribute(attrs, "aether.exported_by", config.service_name);
+    for (const auto& [key, value] : config.resource_attributes) {
+      if (!own && (key == "service.instance.id" || key == "service.version")) continue;
+      add_string_attribute(attrs, key, value);
+    }
+    otlp::ScopeSpans* scope = resource_spans->add_scope_spans();
+    scope->mutable_scope()->set_name(kScopeName);
+    scopes.emplace_back(service, scope);
+    return scope;
+  };
+  if (spans.empty()) scope_for({});
+  for (const RecordedSpan& span : spans) fill_span(scope_for(span.service_name)->add_spans(), span);
   return request.SerializeAsString();
 }
 

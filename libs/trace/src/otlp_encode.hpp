@@ -9,7 +9,12 @@
 
 namespace aether::trace::detail {
 
-// One ResourceSpans (service.name + resource attributes) with one ScopeSpans.
+// One ResourceSpans per service: the exporter's (service.name + resource
+// attributes) and one for each RecordedSpan::service_name, in first-seen
+// order. A relayed service's resource has service.name = its name,
+// aether.exported_by = the exporter's service, and the exporter's resource
+// attributes except those naming the exporting process itself
+// (service.instance.id, service.version).
 [[nodiscard]] std::string encode_export_request(const std::vector<RecordedSpan>& spans,
                                                 const ExporterConfig& config);
 

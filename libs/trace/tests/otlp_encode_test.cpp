@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <map>
 
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "otlp_encode.hpp"
@@ -52,4 +53,46 @@ TEST_CASE("a root span has an empty parent_span_id") {
   opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest request;
   REQUIRE(request.ParseFromString(detail::encode_export_request({span}, ExporterConfig{})));
   CHECK(request.resource_spans(0).scope_spans(0).spans(0).parent_span_id().empty());
+}
+
+TEST_CASE("a relayed span with its own service name gets its own resource in the same request") {
+  auto ctx = *parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  RecordedSpan worker;
+  worker.context = ctx;
+  worker.name = "vm-worker exec";
+  RecordedSpan agent;
+  agent.context = ctx;
+  agent.context.span_id = SpanId{9, 9, 9, 9, 9, 9, 9, 9};
+  agent.parent_span_id = ctx.span_id;
+  agent.name = "vm-agent exec";
+  agent.service_name = "vm-agent";
+  RecordedSpan worker2 = worker;
+  worker2.name = "vm-worker exec 2";
+  ExporterConfig config;
+  config.service_name = "vm-worker";
+  config.resource_attributes = {{"deployment.environment", "dev"},
+                                {"service.instance.id", "worker-7"}};
+
+  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest request;
+  REQUIRE(request.ParseFromString(detail::encode_export_request({worker, agent, worker2}, config)));
+  REQUIRE(request.resource_spans_size() == 2);
+  auto attrs = [&](int i) {
+    std::map<std::string, std::string> out;
+    for (const auto& kv : request.resource_spans(i).resource().attributes()) {
+      out[kv.key()] = kv.value().string_value();
+    }
+    return out;
+  };
+  CHECK(attrs(0)["service.name"] == "vm-worker");
+  CHECK(attrs(0)["service.instance.id"] == "worker-7");
+  CHECK_FALSE(attrs(0).contains("aether.exported_by"));
+  CHECK(request.resource_spans(0).scope_spans(0).spans_size() == 2);  // both worker spans
+  CHECK(attrs(1)["service.name"] == "vm-agent");
+  CHECK(attrs(1)["aether.exported_by"] == "vm-worker");
+  CHECK(attrs(1)["deployment.environment"] == "dev");
+  CHECK_FALSE(attrs(1).contains("service.instance.id"));  // that names the worker process
+  const auto& relayed = request.resource_spans(1).scope_spans(0).spans(0);
+  CHECK(relayed.name() == "vm-agent exec");
+  CHECK(relayed.trace_id() == request.resource_spans(0).scope_spans(0).spans(0).trace_id());
+  CHECK(relayed.parent_span_id() == std::string("\x00\xf0\x67\xaa\x0b\xa9\x02\xb7", 8));
 }

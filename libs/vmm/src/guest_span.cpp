@@ -34,6 +34,7 @@ std::optional<trace::RecordedSpan> guest_span_for_export(
   out.parent_span_id = parent->span_id;
   out.name = span.name().substr(0, kMaxName);
   out.kind = trace::SpanKind::kServer;
+  out.service_name = std::string(kGuestServiceName);  // its own resource, not the worker's
   out.start = std::clamp(from_proto(span.start()), sent, received);
   out.end = std::clamp(from_proto(span.end()), out.start, received);
   for (const auto& [key, value] : span.attributes()) {

@@ -57,6 +57,7 @@ TEST_CASE("a guest span in the request's trace is exported as its child, clamped
   CHECK(out->end >= out->start);
   CHECK(out->status == trace::StatusCode::kError);
   CHECK(out->name == "vm-agent exec");
+  CHECK(out->service_name == "vm-agent");  // its own resource, not the worker's
 }
 
 TEST_CASE("guest spans outside the request's trace or unsampled are not exported") {

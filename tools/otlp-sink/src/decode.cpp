@@ -82,8 +82,13 @@ std::vector<ReceivedSpan> flatten(const ExportTraceServiceRequest& request) {
   std::vector<ReceivedSpan> out;
   for (const auto& resource_spans : request.resource_spans()) {
     std::string service;
+    nlohmann::json resource = nlohmann::json::object();
     for (const auto& kv : resource_spans.resource().attributes()) {
-      if (kv.key() == "service.name") service = kv.value().string_value();
+      if (kv.key() == "service.name") {
+        service = kv.value().string_value();
+      } else {
+        resource[kv.key()] = to_json(kv.value());
+      }
     }
     for (const auto& scope_spans : resource_spans.scope_spans()) {
       for (const auto& span : scope_spans.spans()) {
@@ -99,6 +104,7 @@ std::vector<ReceivedSpan> flatten(const ExportTraceServiceRequest& request) {
         for (const auto& kv : span.attributes()) r.attributes[kv.key()] = to_json(kv.value());
         r.status_code = status_name(span.status().code());
         r.status_message = span.status().message();
+        r.resource = resource;
         out.push_back(std::move(r));
       }
     }
@@ -210,7 +216,8 @@ nlohmann::json ReceivedSpan::to_json() const {
                         {"start_unix_nano", start_unix_nano},
                         {"end_unix_nano", end_unix_nano},
                         {"attributes", attributes},
-                        {"status", {{"code", status_code}, {"message", status_message}}}};
+                        {"status", {{"code", status_code}, {"message", status_message}}},
+                        {"resource", resource}};
 }
 
 }  // namespace aether::otlp_sink

@@ -1,6 +1,7 @@
 // The HTTP side of OtlpSink (cpp-httplib server on its own thread).
 #include <httplib.h>
 
+#include "aether/otlp_sink/jaeger_api.hpp"
 #include "aether/otlp_sink/otlp_sink.hpp"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
@@ -10,7 +11,35 @@ struct OtlpSink::Server {
   httplib::Server http;
 };
 
-OtlpSink::OtlpSink(SinkOptions options) : options_(std::move(options)) {}
+OtlpSink::OtlpSink(SinkOptions options)
+    : options_(std::move(options)), store_(options_.max_spans) {}
+
+namespace {
+
+void answer(httplib::Response& res, const JaegerReply& reply) {
+  res.status = reply.status;
+  res.set_content(reply.body.dump(), "application/json");
+}
+
+// Jaeger's query API on the same port (see jaeger_api.hpp).
+void add_query_routes(httplib::Server& http, const SpanStore& store) {
+  auto api = std::make_shared<JaegerApi>(store);
+  http.Get(R"(/api/traces/([^/]+))", [api](const httplib::Request& req, httplib::Response& res) {
+    answer(res, api->get_trace(req.matches[1].str()));
+  });
+  http.Get("/api/traces", [api](const httplib::Request& req, httplib::Response& res) {
+    answer(res, api->find_traces(req.params));
+  });
+  http.Get("/api/services", [api](const httplib::Request&, httplib::Response& res) {
+    answer(res, api->services());
+  });
+  http.Get(R"(/api/services/([^/]+)/operations)",
+           [api](const httplib::Request& req, httplib::Response& res) {
+             answer(res, api->operations(httplib::detail::decode_url(req.matches[1].str(), false)));
+           });
+}
+
+}  // namespace
 
 OtlpSink::~OtlpSink() { stop(); }
 
@@ -35,6 +64,7 @@ Result<int> OtlpSink::start() {
     const bool json = content_type.starts_with("application/json");
     res.set_content(reply, json ? "application/json" : "application/x-protobuf");
   });
+  add_query_routes(server->http, store_);
   int port = 0;
   if (options_.port == 0) {
     port = server->http.bind_to_any_port(options_.host);
@@ -88,28 +118,17 @@ std::string OtlpSink::handle(std::string_view content_type, std::string_view bod
     status = 400;
     return spans.error().message;
   }
-  {
-    std::lock_guard lock(mutex_);
-    for (auto& span : *spans) {
-      if (options_.on_span) options_.on_span(span);
-      spans_.push_back(std::move(span));
-    }
-  }
-  received_.notify_all();
+  store_.add(std::move(*spans), options_.on_span);
   status = 200;
   if (json) return "{}";
   return opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse{}
       .SerializeAsString();
 }
 
-std::vector<ReceivedSpan> OtlpSink::spans() const {
-  std::lock_guard lock(mutex_);
-  return spans_;
-}
+std::vector<ReceivedSpan> OtlpSink::spans() const { return store_.spans(); }
 
 bool OtlpSink::wait_for_spans(std::size_t n, std::chrono::milliseconds timeout) const {
-  std::unique_lock lock(mutex_);
-  return received_.wait_for(lock, timeout, [&] { return spans_.size() >= n; });
+  return store_.wait_for_spans(n, timeout);
 }
 
 std::uint64_t OtlpSink::requests() const {

@@ -100,7 +100,9 @@ class Span {
 };
 
 // A span recorded elsewhere (e.g. inside a guest) and handed to the host for
-// export, exactly as recorded.
+// export, exactly as recorded. service_name, when set, gives it a resource of
+// its own (service.name = it) instead of the exporting process's, so the
+// guest's `vm-agent exec` shows under `vm-agent` although vm-worker ships it.
 struct RecordedSpan {
   SpanContext context;
   std::optional<SpanId> parent_span_id;
@@ -112,6 +114,7 @@ struct RecordedSpan {
   StatusCode status = StatusCode::kUnset;
   std::string status_message;
   std::uint32_t dropped_attributes = 0;  // beyond Span's attribute limit
+  std::string service_name;              // empty: the exporter's service (see above)
 };
 
 // Span keeps at most this many attributes (the OpenTelemetry default); more

@@ -2,8 +2,10 @@
 //
 // OtlpSink listens on a loopback port, accepts POST /v1/traces
 // (application/x-protobuf or application/json), decodes every span and keeps
-// it (and hands it to on_span, e.g. to write JSON lines). It can refuse the
-// first N requests with a chosen status to exercise exporters' retries.
+// it in a bounded SpanStore (and hands it to on_span, e.g. to write JSON
+// lines). On the same port it answers Jaeger's query API (jaeger_api.hpp) from
+// that store. It can refuse the first N requests with a chosen status to
+// exercise exporters' retries.
 //
 // Lifecycle: construct, start() (binds and starts the server thread), stop()
 // or destruction (joins it). Accessors are thread-safe; on_span runs on the
@@ -11,7 +13,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <expected>
 #include <functional>
@@ -23,36 +24,10 @@
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include "aether/otlp_sink/received_span.hpp"
+#include "aether/otlp_sink/span_store.hpp"
 
 namespace aether::otlp_sink {
-
-enum class Errc { kBadRequest = 1, kBindFailed };
-struct Error {
-  Errc code;
-  std::string message;
-};
-template <class T>
-using Result = std::expected<T, Error>;
-
-// One decoded span; ids are lowercase hex, parent_span_id empty for a root.
-struct ReceivedSpan {
-  std::string trace_id;
-  std::string span_id;
-  std::string parent_span_id;
-  std::string name;
-  std::string kind;     // internal, server, client, producer, consumer, unspecified
-  std::string service;  // the resource's service.name
-  std::uint64_t start_unix_nano = 0;
-  std::uint64_t end_unix_nano = 0;
-  nlohmann::json attributes = nlohmann::json::object();
-  std::string status_code;  // unset, ok, error
-  std::string status_message;
-
-  // {"trace_id","span_id","parent_span_id","name","kind","service",
-  //  "start_unix_nano","end_unix_nano","attributes":{...},"status":{"code","message"}}
-  [[nodiscard]] nlohmann::json to_json() const;
-};
 
 // Decoders for an ExportTraceServiceRequest body.
 [[nodiscard]] Result<std::vector<ReceivedSpan>> decode_protobuf(std::string_view body);
@@ -66,6 +41,7 @@ struct SinkOptions {
   int fail_status = 503;                   // ...with this status
   std::optional<int> retry_after_seconds;  // sent with refused requests
   std::function<void(const ReceivedSpan&)> on_span;
+  std::size_t max_spans = SpanStore::kDefaultMaxSpans;  // oldest dropped beyond this
 };
 
 class OtlpSink {
@@ -84,6 +60,7 @@ class OtlpSink {
   [[nodiscard]] std::string endpoint() const;
 
   [[nodiscard]] std::vector<ReceivedSpan> spans() const;
+  [[nodiscard]] const SpanStore& store() const { return store_; }
   // Waits (bounded) until at least n spans were received; false on timeout.
   bool wait_for_spans(std::size_t n, std::chrono::milliseconds timeout) const;
   [[nodiscard]] std::uint64_t requests() const;          // every POST /v1/traces
@@ -99,11 +76,10 @@ class OtlpSink {
   std::thread thread_;
   int port_ = 0;
 
+  SpanStore store_;  // thread-safe itself
   mutable std::mutex mutex_;
-  mutable std::condition_variable received_;
-  std::vector<ReceivedSpan> spans_;  // guarded by mutex_
-  std::uint64_t requests_ = 0;       // guarded by mutex_
-  std::uint64_t refused_ = 0;        // guarded by mutex_
+  std::uint64_t requests_ = 0;  // guarded by mutex_
+  std::uint64_t refused_ = 0;   // guarded by mutex_
 };
 
 }  // namespace aether::otlp_sink

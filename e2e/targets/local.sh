@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# The local target of the e2e suite (e2e/README.md, "The target interface"):
+# the whole platform as processes on this machine, through tools/run/run.sh.
+#   local.sh up    STATE_DIR     start it on free ports, write STATE_DIR/e2e.env
+#   local.sh down  STATE_DIR     stop everything up started
+#   local.sh fault STATE_DIR VERB [ARGS]   inject a fault (exit 3: not possible here)
+# Build dir: $AETHER_E2E_BUILD_DIR, else <repo>/build.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SELF=$ROOT/e2e/targets/local.sh
+RUNSH=$ROOT/tools/run/run.sh
+BUILD=${AETHER_E2E_BUILD_DIR:-$ROOT/build}
+CMD=${1:-}
+STATE=${2:-}
+[[ -n $CMD && -n $STATE ]] || { sed -n 2,8p "${BASH_SOURCE[0]}" >&2; exit 2; }
+shift 2
+
+die() { printf 'local.sh: %s\n' "$*" >&2; exit 1; }
+cannot() { printf 'local.sh: %s\n' "$*" >&2; exit 3; }
+# A free port below the kernel's ephemeral range (32768+), where the free
+# ports other processes ask the kernel for (bind to 0) cannot land on it
+# between our pick and the service's bind.
+free_port() {
+  python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("0.0.0.0", p)); print(p); break
+    except OSError:
+        pass
+    finally:
+        s.close()'
+}
+run() { "$RUNSH" "$@" --state-dir "$STATE" --build-dir "$BUILD"; }
+
+# The workers run.sh recorded: vm-worker is local-1, vm-worker@ID is ID.
+worker_ids() {
+  local f n
+  for f in "$STATE"/run/vm-worker.pid "$STATE"/run/vm-worker@*.pid; do
+    [[ -e $f ]] || continue
+    n=$(basename "$f" .pid)
+    if [[ $n == vm-worker ]]; then echo local-1; else echo "${n#vm-worker@}"; fi
+  done
+}
+worker_name() { if [[ $1 == local-1 ]]; then echo vm-worker; else echo "vm-worker@$1"; fi; }
+
+up() {
+  local key
+  mkdir -p "$STATE"
+  chmod 755 "$STATE"
+  # Free ports for everything, so a `make run` on this machine is not disturbed.
+  export AETHER_HTTP_PORT=${AETHER_HTTP_PORT:-$(free_port)}
+  export AETHER_RUN_API_ADMIN_PORT=${AETHER_RUN_API_ADMIN_PORT:-$(free_port)}
+  export AETHER_RUN_WORKER_ADMIN_PORT=${AETHER_RUN_WORKER_ADMIN_PORT:-$(free_port)}
+  export AETHER_RUN_AUTOSCALER_ADMIN_PORT=${AETHER_RUN_AUTOSCALER_ADMIN_PORT:-$(free_port)}
+  export AETHER_RUN_PROVISIONER_ADMIN_PORT=${AETHER_RUN_PROVISIONER_ADMIN_PORT:-$(free_port)}
+  # Creates beyond the warm pool stay few in the suite; one warm VM is enough.
+  export AETHER_WARM_POOL_SIZE=${AETHER_WARM_POOL_SIZE:-1}
+  # Detached, in its own session: the services outlive this script.
+  if ! setsid "$RUNSH" up --no-demo --state-dir "$STATE" --build-dir "$BUILD" \
+      >"$STATE/up.out" 2>"$STATE/up.err" </dev/null; then
+    tail -n 30 "$STATE/up.err" >&2
+    die "run.sh up failed (log: $STATE/up.err)"
+  fi
+  [[ -s $STATE/run/tenant.key ]] || die "run.sh up left no tenant key (is aether-api built?)"
+  key=$(<"$STATE/run/tenant.key")
+  # shellcheck disable=SC1091
+  source "$STATE/stack.env"
+  {
+    echo "export AETHER_API_URL='http://127.0.0.1:$AETHER_HTTP_PORT'"
+    echo "export AETHER_API_KEY='$key'"
+    echo "export NATS_URL='$NATS_URL'"
+    # The OTLP sink answers the Jaeger query API on its own port (when it does).
+    echo "export AETHER_JAEGER_URL='${OTEL_EXPORTER_OTLP_ENDPOINT:-}'"
+    echo "export AETHER_E2E_TARGET='local'"
+    echo "export AETHER_E2E_CONTROL='$SELF fault $STATE'"
+  } >"$STATE/e2e.env"
+}
+
+down() {
+  [[ -d $STATE/run ]] || return 0
+  run down >/dev/null 2>"$STATE/down.err" || { cat "$STATE/down.err" >&2; die "run.sh down failed"; }
+}
+
+fault() {
+  local verb=${1:-} id
+  [[ $# -gt 0 ]] && shift
+  case $verb in
+    worker-list) worker_ids ;;
+    worker-kill)
+      id=${1:-any}
+      if [[ $id == any ]]; then
+        id=$(worker_ids | shuf -n 1)
+        [[ -n $id ]] || die "worker-kill: no worker runs"
+      fi
+      # Only workers this target started (the autoscaler's own are its business).
+      worker_ids | grep -qx -- "$id" || die "worker-kill: no worker '$id' runs here (worker-list: $(worker_ids | tr '\n' ' '))"
+      run stop --kill "$(worker_name "$id")" 2>>"$STATE/faults.log"
+      echo "$id" ;;
+    worker-start)
+      id=${1:-local-1}
+      run start "$(worker_name "$id")" 2>>"$STATE/faults.log" ;;
+    nats-restart)
+      run stop nats 2>>"$STATE/faults.log"
+      run start nats 2>>"$STATE/faults.log" ;;
+    pg-stop) run stop postgres 2>>"$STATE/faults.log" ;;
+    pg-start) run start postgres 2>>"$STATE/faults.log" ;;
+    redis-stop) run stop redis 2>>"$STATE/faults.log" ;;
+    redis-start) run start redis 2>>"$STATE/faults.log" ;;
+    nats-kill-node|nats-start-node) cannot "$verb: the local target runs one nats-server, not a cluster" ;;
+    *) die "fault: unknown verb '$verb' (worker-kill|worker-start|worker-list|nats-restart|pg-stop|pg-start|redis-stop|redis-start)" ;;
+  esac
+}
+
+case $CMD in
+  up) up ;;
+  down) down ;;
+  fault) fault "$@" ;;
+  *) sed -n 2,8p "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+esac

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# ctest `images_smoke` (label images): `make images` then `make images-smoke`
+# for the commit checked out, or a skip (exit 77) when neither podman nor
+# docker is installed. The build reuses podman's layer cache and the host's
+# ccache, so after `make build` it recompiles little (tools/images/README.md
+# has the figures).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+if ! command -v podman >/dev/null && ! command -v docker >/dev/null; then
+  echo "images_smoke: SKIP: neither podman nor docker is installed (make images-setup installs podman)"
+  exit 77
+fi
+cd "$root"
+if command -v podman >/dev/null; then tools/images/setup-podman.sh; fi
+tools/images/build.sh >/dev/null
+tools/images/smoke-test.sh

@@ -35,14 +35,21 @@ TEST_CASE("one trace from REST to the guest", "[trace]") {
   auto ex = rest.exec(id, {"echo", "traced"}, headers);
   REQUIRE(ex.status == 200);
 
-  // Spans arrive in batches: wait until the guest's exec span is there.
+  // Each service exports in its own batches: wait until the guest's exec
+  // span is there and every parent link resolves (60 s, then what is there).
   std::vector<SpanView> spans;
   const bool complete = eventually(60s, [&] {
     spans = jaeger.trace(tp.trace_id);
+    std::set<std::string> ids;
+    bool agent = false;
     for (const auto& s : spans) {
-      if (s.service == "vm-agent") return true;
+      ids.insert(s.span_id);
+      agent = agent || s.service == "vm-agent";
     }
-    return false;
+    for (const auto& s : spans) {
+      if (s.parent_id != tp.span_id && !ids.contains(s.parent_id)) return false;
+    }
+    return agent;
   });
   std::string listing;
   for (const auto& s : spans) {

@@ -97,7 +97,8 @@ fault() {
         [[ -n $id ]] || die "worker-kill: no worker runs"
       fi
       # Only workers this target started (the autoscaler's own are its business).
-      worker_ids | grep -qx -- "$id" || die "worker-kill: no worker '$id' runs here (worker-list: $(worker_ids | tr '\n' ' '))"
+      # (grep reads a here-string: grep -q on a pipe would SIGPIPE worker_ids under pipefail)
+      grep -qx -- "$id" <<<"$(worker_ids)" || die "worker-kill: no worker '$id' runs here (worker-list: $(worker_ids | tr '\n' ' '))"
       run stop --kill "$(worker_name "$id")" 2>>"$STATE/faults.log"
       echo "$id" ;;
     worker-start)

@@ -164,12 +164,32 @@ extra_workers() {
   return 0
 }
 
+# VMMs (QEMU, Firecracker) whose command line names a path under the state dir:
+# the VMs of a worker that was SIGKILLed (its VMMs run in their own session and
+# outlive it). A worker stopped normally leaves none.
+stray_vmms() {
+  local d pid exe
+  for d in /proc/[0-9]*; do
+    pid=${d#/proc/}
+    exe=$(readlink "$d/exe" 2>/dev/null) || continue
+    [[ $exe == */qemu-system-* || $exe == */firecracker* ]] || continue
+    tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF "$STATE/" && echo "$pid"
+  done
+  return 0
+}
+
 down() {
-  local w
+  local w pids
   stop_one autoscaler
   stop_one api
   for w in $(extra_workers); do stop_one "$w"; done
   stop_one vm-worker
+  pids=$(stray_vmms)
+  if [[ -n $pids ]]; then
+    say "stopping VMs left by killed workers (pids ${pids//$'\n'/ })"
+    # shellcheck disable=SC2086 # one word per pid
+    kill -KILL $pids 2>/dev/null || true
+  fi
   if [[ -x $DEVSTACK && -f $STATE/stack.json ]]; then
     say "stopping the stack (nats-server, PostgreSQL, Redis, OTLP sink)"
     "$DEVSTACK" down --state-dir "$STATE" >&2

@@ -135,5 +135,10 @@ int main(int argc, char** argv) {
   std::printf("plain batched INSERT of the same vm_events rows: %.0f rows/s (%.2f s)\n", plain_rate,
               plain_s);
   std::printf("ratio projector / plain INSERT: %.2f\n", projector_rate / plain_rate);
+  // Machine-readable line for `make bench` (tools/bench-report/README.md).
+  std::printf(
+      "BENCH figure=api.projection_rate value=%.0f unit=events/s baseline=%.0f "
+      "baseline_of=plain_batched_insert better=higher\n",
+      projector_rate, plain_rate);
   return count->int64(0, 0) == events ? 0 : die("vm_events row count differs from events");
 }

@@ -292,6 +292,15 @@ int main(int argc, char** argv) {
   }
   std::printf("| queue wait, all, p99 (ms) | | %.0f | |\n",
               1000 * placement::percentile(ideal_wait, 0.99));
+  // Machine-readable lines for `make bench` (tools/bench-report/README.md).
+  std::printf(
+      "BENCH figure=placement.vcpu_utilisation value=%.4f unit=fraction baseline=%.4f "
+      "baseline_of=offline_ffd better=higher\n",
+      u_cpu, i_cpu);
+  std::printf(
+      "BENCH figure=placement.memory_utilisation value=%.4f unit=fraction baseline=%.4f "
+      "baseline_of=offline_ffd better=higher\n",
+      u_mem, i_mem);
   std::printf("VMs per worker:");
   for (int n : per_worker) std::printf(" %d", n);
   std::printf("\n");

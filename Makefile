@@ -52,12 +52,17 @@ run: build
 stop:
 	tools/run/run.sh down --state-dir .state --build-dir $(BUILD)
 
-# Every benchmark binary (aether-bench-*) in the build tree, one after another;
-# the microVM ones boot the guest image the vmm_guest_image test builds.
+# Every benchmark binary (aether-bench-*) in the build tree, one after another,
+# into one report: bench/report.md and bench/report.json, each figure beside
+# its baseline from the same run (tools/bench-report/README.md). The microVM
+# ones boot the guest image the vmm_guest_image test builds. QUICK=1: small
+# sizes (minutes); BENCH_ONLY=aether-bench-bus,...: just those.
+QUICK ?=
+BENCH_ONLY ?=
 bench: build
 	cd $(BUILD) && ctest -R '^vmm_guest_image$$' --output-on-failure > /dev/null
-	@for b in $$(find $(BUILD) -type f -perm -u+x -name 'aether-bench-*' | sort); do \
-	  echo "== $$b"; AETHER_GUEST_DIR=$(abspath $(BUILD))/guest $$b || exit 1; done
+	$(BUILD)/tools/bench-report/aether-benchmarks --build-dir $(BUILD) --out-dir bench \
+	  $(if $(QUICK),--quick) $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -164,6 +164,23 @@ int main(int argc, char** argv) {
               bus_rate / raw_rate);
   std::printf("%-28s %12.0f %12.0f %7.3fx\n", "publish, raw with 3 headers", hdr_rate, bus_rate,
               bus_rate / hdr_rate);
+  // Machine-readable lines for `make bench` (tools/bench-report/README.md).
+  std::printf(
+      "BENCH figure=bus.request_p50 value=%.1f unit=us baseline=%.1f baseline_of=raw_cnats "
+      "better=lower\n",
+      bus_p50, raw_p50);
+  std::printf(
+      "BENCH figure=bus.request_p99 value=%.1f unit=us baseline=%.1f baseline_of=raw_cnats "
+      "better=lower\n",
+      bus_p99, raw_p99);
+  std::printf(
+      "BENCH figure=bus.publish_rate value=%.0f unit=msg/s baseline=%.0f "
+      "baseline_of=raw_cnats better=higher\n",
+      bus_rate, raw_rate);
+  std::printf(
+      "BENCH figure=bus.publish_rate_vs_headers value=%.0f unit=msg/s baseline=%.0f "
+      "baseline_of=raw_cnats_3_headers better=higher\n",
+      bus_rate, hdr_rate);
   const bool ok = bus_p50 / raw_p50 <= 1.15;
   std::printf("target: libs/bus p50 within 1.15x of raw cnats: %s\n", ok ? "met" : "NOT met");
   sub->stop();

@@ -140,5 +140,17 @@ int main(int argc, char** argv) {
               median(exec_us), median(ping_us), median(exec_us) / median(ping_us));
   std::printf("VMM RSS per VM: %.0f MiB for a %u MiB guest, ratio %.2f\n", median(rss) / 1024,
               config_for("x").memory_mib, median(rss) / 1024 / config_for("x").memory_mib);
+  std::printf(
+      "BENCH figure=vmm.boot_to_ready value=%.0f unit=ms baseline=%.0f "
+      "baseline_of=qemu_by_hand better=lower\n",
+      boot_ours, boot_hand);
+  std::printf(
+      "BENCH figure=vmm.exec_round_trip value=%.0f unit=us baseline=%.0f "
+      "baseline_of=agent_ping better=lower\n",
+      median(exec_us), median(ping_us));
+  std::printf(
+      "BENCH figure=vmm.rss_per_vm value=%.0f unit=MiB baseline=%u "
+      "baseline_of=guest_memory better=lower\n",
+      median(rss) / 1024, config_for("x").memory_mib);
   return 0;
 }

@@ -42,8 +42,14 @@ int main(int argc, char** argv) {
   auto* status = app.add_subcommand("status", "show what runs (exit 1 if something stopped)");
   status->add_option("--state-dir", state_dir, "as above");
   bool purge = false;
-  auto* down = app.add_subcommand("down", "stop every server of the stack");
+  std::vector<std::string> down_only;
+  auto* down = app.add_subcommand("down", "stop every server of the stack (or only some)");
   down->add_option("--state-dir", state_dir, "as above");
+  down->add_option("--only", down_only,
+                   "services to stop: nats,postgres,redis,otlp (`up --only` starts them again "
+                   "on the same port with the same data)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"nats", "postgres", "redis", "otlp"}));
   down->add_flag("--purge", purge, "also delete the servers' data");
   CLI11_PARSE(app, argc, argv);
 
@@ -66,7 +72,7 @@ int main(int argc, char** argv) {
     std::cout << report->text;
     return report->all_running ? 0 : 1;
   }
-  auto stopped = stack.down(purge);
+  auto stopped = stack.down(purge, down_only);
   if (!stopped) return fail(stopped.error());
   return 0;
 }

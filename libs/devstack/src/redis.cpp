@@ -49,7 +49,7 @@ Result<void> Redis::launch_process() {
                "--bind",
                "127.0.0.1",
                "--save",
-               "",
+               options_.persist ? "3600 1" : "",
                "--appendonly",
                "no",
                "--dir",

@@ -77,6 +77,8 @@ Result<void> Server::stop() {
   return {};
 }
 
+void Server::kill() { process_.kill(); }
+
 Result<void> Server::restart() {
   if (auto stopped = stop(); !stopped) return stopped;
   auto launched = launch_process();

@@ -70,6 +70,27 @@ TEST_CASE("Redis stop leaves no process and restart keeps the port", "[redis]") 
   CHECK(command(port, "PING") == "PONG");
 }
 
+TEST_CASE("Redis with persist keeps its data across stop and start in place", "[redis]") {
+  Redis::Options options;
+  options.persist = true;
+  auto redis = Redis::start(options);
+  INFO((redis ? std::string() : redis.error().message));
+  REQUIRE(redis.has_value());
+  const int port = redis->port();
+  REQUIRE(command(port, "SET kept yes") == "OK");
+  REQUIRE(redis->stop().has_value());
+  CHECK_FALSE(aether::devstack::tcp_port_open(port));
+  REQUIRE(redis->restart().has_value());
+  CHECK(redis->port() == port);
+  CHECK(command(port, "GET kept") == "yes");
+
+  auto plain = start();  // the default is a cache: nothing survives
+  REQUIRE(command(plain.port(), "SET gone yes") == "OK");
+  REQUIRE(plain.stop().has_value());
+  REQUIRE(plain.restart().has_value());
+  CHECK(command(plain.port(), "GET gone").empty());
+}
+
 TEST_CASE("Redis rejects bad options by name", "[redis]") {
   Redis::Options bad;
   bad.port = -1;

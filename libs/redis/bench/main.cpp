@@ -148,6 +148,15 @@ int main(int argc, char** argv) {
     print("PING (baseline)", best_ping, best_ping);
     print("rate-limit check (EVALSHA)", best_check, best_ping);
     print("idempotency begin+complete (2 RTT)", best_claim, best_ping);
+    // Machine-readable lines for `make bench` (tools/bench-report/README.md).
+    std::printf(
+        "BENCH figure=redis.rate_check_t%d value=%.0f unit=ops/s baseline=%.0f "
+        "baseline_of=ping better=higher\n",
+        threads, best_check.per_second, best_ping.per_second);
+    std::printf(
+        "BENCH figure=redis.idempotency_claim_t%d value=%.0f unit=ops/s baseline=%.0f "
+        "baseline_of=ping better=higher\n",
+        threads, best_claim.per_second, best_ping.per_second);
   }
   std::printf("stats: connects %llu, dropped %llu, script fallbacks %llu\n",
               static_cast<unsigned long long>((*pool)->stats().connects),

@@ -167,5 +167,10 @@ int main(int argc, char** argv) {
       "transactions %.2f s (%.0f%%), JetStream fetch/ack/lag and the rest %.2f s (%.0f%%)\n",
       projector_s, build_s, 100 * build_s / projector_s, write_s, 100 * write_s / projector_s,
       projector_s - build_s - write_s, 100 * (projector_s - build_s - write_s) / projector_s);
+  // Machine-readable line for `make bench` (tools/bench-report/README.md).
+  std::printf(
+      "BENCH figure=api.projection_rate value=%.0f unit=events/s baseline=%.0f "
+      "baseline_of=plain_batched_insert better=higher\n",
+      projector_rate, plain_rate);
   return count->int64(0, 0) == events ? 0 : die("vm_events row count differs from events");
 }

@@ -160,6 +160,15 @@ int main(int argc, char** argv) {
                 who, p50, p99, p50 / std::max(events.p50_ms, 1e-3),
                 p99 / std::max(events.p99_ms, 1e-3));
   }
+  // Machine-readable lines for `make bench` (tools/bench-report/README.md).
+  std::printf(
+      "BENCH figure=autoscaler.reaction_p50 value=%.2f unit=ms baseline=%.2f "
+      "baseline_of=poll_1s better=lower\n",
+      events.p50_ms, poller.p50_ms);
+  std::printf(
+      "BENCH figure=autoscaler.reaction_p99 value=%.2f unit=ms baseline=%.2f "
+      "baseline_of=poll_1s better=lower\n",
+      events.p99_ms, poller.p99_ms);
   std::printf("target: p99 under 1000 ms (aim 100 ms): %s\n",
               events.p99_ms < 1000 && events.missed == 0 ? "met" : "NOT met");
   return events.missed == 0 ? 0 : 1;

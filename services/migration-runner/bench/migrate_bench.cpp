@@ -145,5 +145,14 @@ int main(int argc, char** argv) {
   std::printf(
       "  no-op up (init container)    %8.1f ms   psql -c one SELECT   %8.1f ms   ratio %.2fx\n", c,
       d, c / d);
+  // Machine-readable lines for `make bench` (tools/bench-report/README.md).
+  std::printf(
+      "BENCH figure=migrate.up_empty value=%.1f unit=ms baseline=%.1f "
+      "baseline_of=psql_files better=lower\n",
+      a, b);
+  std::printf(
+      "BENCH figure=migrate.up_noop value=%.1f unit=ms baseline=%.1f "
+      "baseline_of=psql_select better=lower\n",
+      c, d);
   return 0;
 }

@@ -74,6 +74,11 @@ int main(int argc, char** argv) {
                 static_cast<long long>(p.last_hypervisor().probe_time.count()), boot_ms,
                 static_cast<double>(p.last_hypervisor().probe_time.count()) / boot_ms);
     std::printf("  whole round vs TCG guest boot: ratio %.2f\n", total / boot_ms);
+    // Machine-readable line for `make bench` (tools/bench-report/README.md).
+    std::printf(
+        "BENCH figure=node_provisioner.round_%s value=%.0f unit=ms baseline=%.0f "
+        "baseline_of=tcg_guest_boot better=lower\n",
+        cached ? "warm" : "cold", total, boot_ms);
   }
   std::error_code ec;
   fs::remove_all(root, ec);

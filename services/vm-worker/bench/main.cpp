@@ -249,5 +249,18 @@ int main(int argc, char** argv) {
   std::printf(
       "  (bursts vary: the pool refills in the background while one is served, and on a small\n"
       "   TCG host a refill boot competes with the worker for the cores)\n");
+  // Machine-readable lines for `make bench` (tools/bench-report/README.md).
+  std::printf(
+      "BENCH figure=vm_worker.create_to_ready_cold value=%.1f unit=ms baseline=%.1f "
+      "baseline_of=runtime_boot better=lower\n",
+      c, d);
+  std::printf(
+      "BENCH figure=vm_worker.create_to_ready_warm value=%.1f unit=ms baseline=%.1f "
+      "baseline_of=create_to_ready_cold better=lower\n",
+      wm, c);
+  std::printf(
+      "BENCH figure=vm_worker.warm_burst_rate value=%.1f unit=creates/s baseline=%.2f "
+      "baseline_of=cold_rate better=higher\n",
+      burst_per_s, cold_per_s);
   return 0;
 }

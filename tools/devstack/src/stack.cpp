@@ -55,13 +55,22 @@ int requested_port(const std::string& name, const UpOptions& o) {
   return o.otlp_port;
 }
 
-Result<std::vector<std::string>> selection(const UpOptions& options, std::ostream& progress) {
-  for (const auto& name : options.only) {
+Result<void> check_names(const std::vector<std::string>& only) {
+  for (const auto& name : only) {
     if (std::find(kServiceNames.begin(), kServiceNames.end(), name) == kServiceNames.end()) {
       return make_error(Errc::kInvalidArgument, "--only: unknown service '" + name +
                                                     "' (allowed: nats, postgres, redis, otlp)");
     }
   }
+  return {};
+}
+
+bool selected(const std::vector<std::string>& only, const std::string& name) {
+  return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+}
+
+Result<std::vector<std::string>> selection(const UpOptions& options, std::ostream& progress) {
+  if (auto ok = check_names(options.only); !ok) return std::unexpected(ok.error());
   if (!options.only.empty()) return options.only;
   std::vector<std::string> all = {"nats", "postgres", "redis"};
   if (OtlpSink::find_binary(options.otlp_binary)) {
@@ -165,7 +174,8 @@ Result<StatusReport> Stack::status() {
   return report;
 }
 
-Result<void> Stack::down(bool purge) {
+Result<void> Stack::down(bool purge, const std::vector<std::string>& only) {
+  if (auto ok = check_names(only); !ok) return ok;
   if (!std::filesystem::exists(dir_)) return {};
   auto lock = DirLock::acquire(dir_);
   if (!lock) return std::unexpected(lock.error());
@@ -173,7 +183,7 @@ Result<void> Stack::down(bool purge) {
   if (!record) return std::unexpected(record.error());
   std::string failures;
   for (auto it = record->services.rbegin(); it != record->services.rend(); ++it) {
-    if (it->pid == 0) continue;
+    if (it->pid == 0 || !selected(only, it->name)) continue;
     if (!record_runs(*it)) {
       if (process::pid_alive(it->pid)) {
         progress_ << "aether-devstack: pid " << it->pid << " now runs something else than "
@@ -189,15 +199,20 @@ Result<void> Stack::down(bool purge) {
   if (!failures.empty()) return make_error(Errc::kTimeout, "some servers did not stop:" + failures);
   if (!purge) {
     // Kept without pids, so the next `up` reuses the same ports.
-    for (auto& s : record->services) s.pid = 0;
+    for (auto& s : record->services) {
+      if (selected(only, s.name)) s.pid = 0;
+    }
     return save_record(dir_, *record);
   }
-  remove_record(dir_);
-  {
-    for (const auto& name : kServiceNames) {
-      std::error_code ignored;
-      std::filesystem::remove_all(dir_ / name, ignored);
-    }
+  if (only.empty()) remove_record(dir_);
+  for (const auto& name : kServiceNames) {
+    if (!selected(only, name)) continue;
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_ / name, ignored);
+  }
+  if (!only.empty()) {
+    std::erase_if(record->services, [&](const ServiceRecord& s) { return selected(only, s.name); });
+    return save_record(dir_, *record);
   }
   return {};
 }

@@ -41,8 +41,10 @@ class Stack {
   // The env lines of the recorded stack; kNotFound when nothing is up.
   [[nodiscard]] Result<std::string> env();
   [[nodiscard]] Result<StatusReport> status();
-  // Stops every recorded server; purge also deletes their data dirs.
-  [[nodiscard]] Result<void> down(bool purge);
+  // Stops every recorded server (or only those named); purge also deletes
+  // their data dirs. Stopped servers stay recorded with their ports, so `up`
+  // starts them again in place (same port, same data).
+  [[nodiscard]] Result<void> down(bool purge, const std::vector<std::string>& only = {});
 
  private:
   std::filesystem::path dir_;

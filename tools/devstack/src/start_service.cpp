@@ -56,6 +56,7 @@ Result<ServiceRecord> start_service(const std::string& name, const std::filesyst
     o.state_dir = dir;
     o.port = port;
     o.detach = true;
+    o.persist = true;  // `down --only redis` then `up --only redis`: same data
     auto server = Redis::start(o);
     if (!server) return std::unexpected(server.error());
     auto r = describe(name, *server, SIGTERM);

@@ -169,6 +169,58 @@ TEST_CASE("aether-devstack up --only starts just those and keeps ports across do
   CHECK(vars_again["NATS_URL"] == vars["NATS_URL"]);
 }
 
+// One SQL statement's first value ("" on no row); fails the test on an error.
+std::string sql(const std::string& url, const std::string& statement) {
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(url.c_str()), &PQfinish);
+  INFO(PQerrorMessage(conn.get()));
+  REQUIRE(PQstatus(conn.get()) == CONNECTION_OK);
+  std::unique_ptr<PGresult, decltype(&PQclear)> res(PQexec(conn.get(), statement.c_str()),
+                                                    &PQclear);
+  INFO(statement << ": " << PQerrorMessage(conn.get()));
+  const auto status = PQresultStatus(res.get());
+  REQUIRE((status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK));
+  return PQntuples(res.get()) > 0 ? PQgetvalue(res.get(), 0, 0) : "";
+}
+
+std::string redis_cli(const std::string& url, const std::string& args) {
+  auto ran =
+      aether::devstack::run_command("redis-cli -p " + std::to_string(port_of(url)) + " " + args);
+  REQUIRE(ran.exit_code == 0);
+  return ran.output;
+}
+
+TEST_CASE("aether-devstack down --only / up --only stop and start one server in place", "[cli]") {
+  StackDir stack;
+  const auto& dir = stack.dir.path();
+  auto up = run(dir, "up --only postgres,redis");
+  INFO("stderr: " << up.err);
+  REQUIRE(up.exit_code == 0);
+  auto vars = parse_exports(up.out);
+  sql(vars["DATABASE_URL"], "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('pg-data')");
+  CHECK_THAT(redis_cli(vars["REDIS_URL"], "SET kept redis-data"), Catch::Contains("OK"));
+
+  for (const std::string name : {"redis", "postgres"}) {
+    INFO(name);
+    const std::string url = vars[name == "redis" ? "REDIS_URL" : "DATABASE_URL"];
+    const std::string other = vars[name == "redis" ? "DATABASE_URL" : "REDIS_URL"];
+    auto down = run(dir, "down --only " + name);
+    INFO("stderr: " << down.err);
+    REQUIRE(down.exit_code == 0);
+    CHECK_FALSE(aether::devstack::tcp_port_open(port_of(url)));
+    CHECK(aether::devstack::tcp_port_open(port_of(other)));  // the other one runs on
+    auto status = run(dir, "status");
+    CHECK(status.exit_code == 1);
+    CHECK_THAT(status.out, Catch::Contains(name) && Catch::Contains("down"));
+    auto back = run(dir, "up --only " + name);
+    INFO("stderr: " << back.err);
+    REQUIRE(back.exit_code == 0);
+    CHECK(parse_exports(back.out) == vars);  // same ports
+  }
+  CHECK(sql(vars["DATABASE_URL"], "SELECT v FROM kept") == "pg-data");
+  CHECK_THAT(redis_cli(vars["REDIS_URL"], "GET kept"), Catch::Contains("redis-data"));
+  CHECK(run(dir, "down --only mysql").exit_code != 0);
+}
+
 TEST_CASE("aether-devstack rejects an unknown service by name", "[cli]") {
   StackDir stack;
   auto up = run(stack.dir.path(), "up --only nats,mysql");

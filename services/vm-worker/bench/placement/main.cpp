@@ -378,6 +378,15 @@ int main(int argc, char** argv) {
               1000 * placement::percentile(ideal_wait, 0.99));
   print_diagnosis(w, actual, workers, node, status_log,
                   worker::RoomPlanner(bus::default_vm_classes(), kVmMaxVcpus, kVmMaxMemory));
+  // Machine-readable lines for `make bench` (tools/bench-report/README.md).
+  std::printf(
+      "BENCH figure=placement.vcpu_utilisation value=%.4f unit=fraction baseline=%.4f "
+      "baseline_of=offline_ffd better=higher\n",
+      u_cpu, i_cpu);
+  std::printf(
+      "BENCH figure=placement.memory_utilisation value=%.4f unit=fraction baseline=%.4f "
+      "baseline_of=offline_ffd better=higher\n",
+      u_mem, i_mem);
   std::printf("VMs per worker:");
   for (int n : per_worker) std::printf(" %d", n);
   std::printf("\n");

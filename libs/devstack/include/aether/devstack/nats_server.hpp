@@ -14,6 +14,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "aether/devstack/error.hpp"
 #include "aether/devstack/server.hpp"
@@ -28,6 +29,13 @@ struct NatsServerOptions {
   bool detach = false;   // keep running (and keep the state dir) after destruction
   std::chrono::milliseconds start_timeout{30'000};
   std::string binary;  // empty: nats-server from PATH or /usr/sbin
+  // Clustering (NatsCluster sets these): with a cluster_name the server gets
+  // `--name server_name --cluster_name N --cluster nats://127.0.0.1:cluster_port
+  // --routes <routes>`; cluster_port 0 picks a free one.
+  std::string server_name;
+  std::string cluster_name;
+  int cluster_port = 0;
+  std::vector<std::string> routes;  // nats://127.0.0.1:PORT of the other nodes
 };
 
 class NatsServer final : public Server {
@@ -39,7 +47,8 @@ class NatsServer final : public Server {
   // Movable (see Server); destruction stops the process, then removes a temporary dir.
   [[nodiscard]] std::string url() const;  // nats://127.0.0.1:PORT
   [[nodiscard]] int monitor_port() const { return monitor_port_; }
-  [[nodiscard]] std::string monitor_url() const;  // http://127.0.0.1:MONPORT
+  [[nodiscard]] std::string monitor_url() const;                    // http://127.0.0.1:MONPORT
+  [[nodiscard]] int cluster_port() const { return cluster_port_; }  // 0 unless clustered
   // stop(), restart() (same ports and JetStream store), port(), pid(),
   // state_dir(), log_file(), running(): see Server.
 
@@ -52,6 +61,7 @@ class NatsServer final : public Server {
   Options options_;
   std::string binary_;
   int monitor_port_ = 0;
+  int cluster_port_ = 0;
 };
 
 }  // namespace aether::devstack

@@ -40,7 +40,10 @@ class Server {
 
   // Graceful stop signal, up to 10 s, then SIGKILL to the process group.
   [[nodiscard]] Result<void> stop();
-  // Stops (if running) and starts again on the same port(s) and state dir.
+  // SIGKILL to its process group now, no grace (a crash, for fault tests).
+  void kill();
+  // Stops (if running) and starts again on the same port(s) and state dir;
+  // after stop() or kill() this is "start it again in place".
   [[nodiscard]] Result<void> restart();
 
  protected:

@@ -1,0 +1,186 @@
+#include "aether/devstack/nats_cluster.hpp"
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "aether/devstack/net.hpp"
+#include "launch.hpp"
+
+namespace aether::devstack {
+namespace {
+
+constexpr std::chrono::milliseconds kPoll{100};
+
+std::optional<nlohmann::json> monitor_get(int monitor_port, const std::string& path, int* status) {
+  httplib::Client client("127.0.0.1", monitor_port);
+  client.set_connection_timeout(std::chrono::seconds(1));
+  client.set_read_timeout(std::chrono::seconds(2));
+  auto res = client.Get(path);
+  if (!res) return std::nullopt;
+  if (status) *status = res->status;
+  auto doc = nlohmann::json::parse(res->body, nullptr, false);
+  if (doc.is_discarded()) return std::nullopt;
+  return doc;
+}
+
+// Routes to `peers` others and a JetStream meta leader, seen from one node.
+bool node_formed(int monitor_port, std::size_t peers, std::string& why) {
+  auto routes = monitor_get(monitor_port, "/routez", nullptr);
+  const auto have = routes ? routes->value("num_routes", 0) : 0;
+  if (static_cast<std::size_t>(have) < peers) {
+    why = std::to_string(have) + " of " + std::to_string(peers) + " routes";
+    return false;
+  }
+  auto jsz = monitor_get(monitor_port, "/jsz", nullptr);
+  if (!jsz || !jsz->contains("meta_cluster") ||
+      (*jsz)["meta_cluster"].value("leader", std::string()).empty()) {
+    why = "no JetStream meta leader yet";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<NatsCluster> NatsCluster::start(Options options) {
+  if (options.size < 1 || options.size > 7) {
+    return make_error(
+        Errc::kInvalidArgument,
+        "NatsClusterOptions::size: " + std::to_string(options.size) + " is outside 1..7");
+  }
+  if (options.cluster_name.empty()) {
+    return make_error(Errc::kInvalidArgument,
+                      "NatsClusterOptions::cluster_name: must not be empty");
+  }
+  Error last{Errc::kStartFailed, "nats cluster: no start attempted"};
+  // A picked port can be taken before its node binds it: pick all again.
+  for (int attempt = 0; attempt < detail::kPortAttempts; ++attempt) {
+    NatsCluster cluster;
+    cluster.start_timeout_ = options.start_timeout;
+    auto dir = StateDir::open(options.state_dir, "aether-nats-cluster");
+    if (!dir) return std::unexpected(dir.error());
+    cluster.dir_ = std::move(*dir);
+    const auto n = static_cast<std::size_t>(options.size);
+    std::vector<int> client(n), monitor(n), route(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (int* port : {&client[i], &monitor[i], &route[i]}) {
+        auto picked = free_port();
+        if (!picked) return std::unexpected(picked.error());
+        *port = *picked;
+      }
+    }
+    bool conflict = false;
+    for (std::size_t i = 0; i < n && !conflict; ++i) {
+      NatsServer::Options o;
+      o.state_dir = (cluster.dir_.path() / ("n" + std::to_string(i))).string();
+      o.port = client[i];
+      o.monitor_port = monitor[i];
+      o.start_timeout = options.start_timeout;
+      o.binary = options.binary;
+      o.server_name = "n" + std::to_string(i);
+      o.cluster_name = options.cluster_name;
+      o.cluster_port = route[i];
+      for (std::size_t j = 0; j < n; ++j) {
+        if (j != i) o.routes.push_back("nats://127.0.0.1:" + std::to_string(route[j]));
+      }
+      auto node = NatsServer::start(o);
+      if (!node) {
+        last = node.error();
+        last.message = "node n" + std::to_string(i) + ": " + last.message;
+        if (!detail::is_port_conflict(node.error())) return std::unexpected(last);
+        conflict = true;
+        break;
+      }
+      cluster.nodes_.push_back(std::move(*node));
+      cluster.running_.push_back(true);
+    }
+    if (conflict) continue;
+    if (auto formed = cluster.wait_formed(options.start_timeout); !formed) {
+      return std::unexpected(formed.error());
+    }
+    return cluster;
+  }
+  return std::unexpected(last);
+}
+
+std::vector<std::string> NatsCluster::url_list() const {
+  std::vector<std::string> out;
+  for (const auto& node : nodes_) out.push_back(node.url());
+  return out;
+}
+
+std::string NatsCluster::urls() const {
+  std::string out;
+  for (const auto& url : url_list()) out += (out.empty() ? "" : ",") + url;
+  return out;
+}
+
+std::string NatsCluster::server_name(std::size_t i) const { return "n" + std::to_string(i); }
+
+Result<void> NatsCluster::check_index(std::size_t i, const char* what) const {
+  if (i < nodes_.size()) return {};
+  return make_error(Errc::kInvalidArgument, std::string("NatsCluster::") + what + ": node " +
+                                                std::to_string(i) + " does not exist (size " +
+                                                std::to_string(nodes_.size()) + ")");
+}
+
+Result<void> NatsCluster::kill_node(std::size_t i) {
+  if (auto ok = check_index(i, "kill_node"); !ok) return ok;
+  nodes_[i].kill();
+  running_[i] = false;
+  return {};
+}
+
+Result<void> NatsCluster::stop_node(std::size_t i) {
+  if (auto ok = check_index(i, "stop_node"); !ok) return ok;
+  if (auto stopped = nodes_[i].stop(); !stopped) return stopped;
+  running_[i] = false;
+  return {};
+}
+
+Result<void> NatsCluster::start_node(std::size_t i) {
+  if (auto ok = check_index(i, "start_node"); !ok) return ok;
+  if (auto started = nodes_[i].restart(); !started) return started;
+  running_[i] = true;
+  if (auto formed = wait_formed(start_timeout_); !formed) return formed;
+  // Full /healthz: the node's JetStream meta and streams are current.
+  const auto deadline = std::chrono::steady_clock::now() + start_timeout_;
+  int status = 0;
+  std::string body;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto health = monitor_get(nodes_[i].monitor_port(), "/healthz", &status);
+    if (health && status == 200) return {};
+    body = health ? health->dump() : "no answer";
+    std::this_thread::sleep_for(kPoll);
+  }
+  return make_error(Errc::kTimeout, "node " + server_name(i) + " did not catch up within " +
+                                        std::to_string(start_timeout_.count()) +
+                                        " ms: /healthz says " + body);
+}
+
+Result<void> NatsCluster::wait_formed(std::chrono::milliseconds timeout) {
+  std::size_t up = 0;
+  for (bool r : running_) up += r ? 1 : 0;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string why;
+  for (;;) {
+    bool all = true;
+    for (std::size_t i = 0; i < nodes_.size() && all; ++i) {
+      if (!running_[i]) continue;
+      std::string node_why;
+      if (!node_formed(nodes_[i].monitor_port(), up - 1, node_why)) {
+        all = false;
+        why = server_name(i) + ": " + node_why;
+      }
+    }
+    if (all) return {};
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(kPoll);
+  }
+  return make_error(Errc::kTimeout, "nats cluster did not form within " +
+                                        std::to_string(timeout.count()) + " ms (" + why + ")");
+}
+
+}  // namespace aether::devstack

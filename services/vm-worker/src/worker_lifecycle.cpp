@@ -448,6 +448,13 @@ v1::WorkerStatus Worker::status() const {
     room->set_fits(planner_.fits(c, free));
     room->set_starving(c < starving.size() && starving[c]);
   }
+  for (const auto& [name, t] : config_.templates) {
+    auto* info = s.add_templates();
+    info->set_name(name);
+    info->set_image_source(t.image_source);
+    info->set_image_id(t.image_id);
+    info->set_image_digest(t.image_digest);
+  }
   s.set_accepting(accepting());
   return s;
 }

@@ -89,7 +89,7 @@ TEST_CASE("two VMs of a container-image template run python3 and write apart") {
 
 // Snapshot of a booted, agent-ready VM; two VMs restored from it at once
 // keep its files and processes' view but get their own identity.
-TEST_CASE("VMs restored from a snapshot run at once, each with its own identity") {
+TEST_CASE("VMs restored from a snapshot run at once and each has its own identity") {
   StateRoot root;
   const auto dir = template_dir();
   auto config_of = [&](const std::string& id) {

@@ -17,7 +17,7 @@ using namespace aether;
 using namespace aether::worker;
 using namespace aether::worker::testing;
 
-TEST_CASE("worker: a VM of a container-image template, found by name, runs python3") {
+TEST_CASE("worker: a VM of a container-image template found by name runs python3") {
   const char* root = std::getenv("AETHER_TEST_TEMPLATES_ROOT");
   REQUIRE(root != nullptr);
   auto bus = Bus::start();

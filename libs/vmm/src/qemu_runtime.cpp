@@ -122,28 +122,15 @@ class QemuRuntime final : public Runtime {
         return std::unexpected(overlay.error());
       }
     }
-    std::error_code ec;
-    std::filesystem::remove(paths.agent_socket, ec);
-    std::filesystem::remove(paths.qmp_socket, ec);
-    auto listener = listen_unix(paths.agent_socket);
-    if (!listener) return std::unexpected(listener.error());
-    const int listen_fd = *listener;
-
     const auto launched = Clock::now();
-    auto child =
-        spawn_vmm(qemu_command_line(*binary, config, options_, paths, use_kvm_), paths.vmm_log);
-    if (!child) {
-      ::close(listen_fd);
-      return std::unexpected(child.error());
-    }
-    auto vm = std::make_unique<QemuVm>(config, std::move(*child), paths);
-    auto fd = accept_agent(listen_fd, *vm, launched + config.boot_timeout);
-    ::close(listen_fd);
-    if (!fd) return std::unexpected(fd.error());
-    if (auto started = vm->start(*fd, launched); !started) return std::unexpected(started.error());
+    auto launch =
+        launch_vmm(config, paths, qemu_command_line(*binary, config, options_, paths, use_kvm_));
+    if (!launch) return std::unexpected(launch.error());
+    auto& [vm, fd] = *launch;
+    if (auto started = vm->start(fd, launched); !started) return std::unexpected(started.error());
     spdlog::info("vmm: VM {} ready in {} ms ({})", config.id, vm->boot_time().count() / 1000,
                  name());
-    return vm;
+    return std::unique_ptr<Vm>(std::move(vm));
   }
 
   Result<std::unique_ptr<Vm>> restore(const VmConfig& config,
@@ -171,6 +158,26 @@ class QemuRuntime final : public Runtime {
                                                     " to the VMM user " + options_.run_as});
       }
     }
+    const auto launched = Clock::now();
+    auto argv = qemu_command_line(*binary, config, options_, paths, use_kvm_);
+    argv.insert(argv.end(), {"-incoming", "defer"});
+    auto launch = launch_vmm(config, paths, std::move(argv));
+    if (!launch) return std::unexpected(launch.error());
+    auto& [vm, fd] = *launch;
+    if (auto started = vm->start_restored(fd, launched, snapshot_dir); !started) {
+      return std::unexpected(started.error());
+    }
+    spdlog::info("vmm: VM {} restored from {} in {} ms ({})", config.id, snapshot_dir.string(),
+                 vm->boot_time().count() / 1000, name());
+    return std::unique_ptr<Vm>(std::move(vm));
+  }
+
+ private:
+  // Listens on the agent socket, spawns QEMU with argv and accepts its
+  // chardev connection: the VM (not yet attached) and the channel fd.
+  Result<std::pair<std::unique_ptr<QemuVm>, int>> launch_vmm(const VmConfig& config,
+                                                             const QemuPaths& paths,
+                                                             std::vector<std::string> argv) {
     std::error_code ec;
     std::filesystem::remove(paths.agent_socket, ec);
     std::filesystem::remove(paths.qmp_socket, ec);
@@ -178,8 +185,6 @@ class QemuRuntime final : public Runtime {
     if (!listener) return std::unexpected(listener.error());
     const int listen_fd = *listener;
     const auto launched = Clock::now();
-    auto argv = qemu_command_line(*binary, config, options_, paths, use_kvm_);
-    argv.insert(argv.end(), {"-incoming", "defer"});
     auto child = spawn_vmm(std::move(argv), paths.vmm_log);
     if (!child) {
       ::close(listen_fd);
@@ -189,15 +194,9 @@ class QemuRuntime final : public Runtime {
     auto fd = accept_agent(listen_fd, *vm, launched + config.boot_timeout);
     ::close(listen_fd);
     if (!fd) return std::unexpected(fd.error());
-    if (auto started = vm->start_restored(*fd, launched, snapshot_dir); !started) {
-      return std::unexpected(started.error());
-    }
-    spdlog::info("vmm: VM {} restored from {} in {} ms ({})", config.id, snapshot_dir.string(),
-                 vm->boot_time().count() / 1000, name());
-    return vm;
+    return std::pair<std::unique_ptr<QemuVm>, int>{std::move(vm), *fd};
   }
 
- private:
   static Result<int> listen_unix(const std::filesystem::path& path) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;

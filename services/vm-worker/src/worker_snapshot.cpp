@@ -8,6 +8,7 @@
 // dropped (and made again).
 #include <spdlog/spdlog.h>
 
+#include "spec_rules.hpp"
 #include "worker.hpp"
 
 namespace aether::worker {

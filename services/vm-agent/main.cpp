@@ -15,6 +15,7 @@
 #include "agent.hpp"
 #include "guest_init.hpp"
 #include "guest_net.hpp"
+#include "image_defaults.hpp"
 
 #ifndef AETHER_VERSION
 #define AETHER_VERSION "dev"
@@ -110,6 +111,12 @@ int run_pid1() {
   // commands inside it; the agent itself stays in the initramfs.
   if (auto root = cmdline.find("root"); root != cmdline.end() && root->second == "/dev/vda") {
     options.exec_root = mount_root_filesystem("/dev/vda", "/rootfs", std::chrono::seconds(10));
+    // A template made from a container image: its env, workdir and user.
+    if (!options.exec_root.empty()) {
+      std::vector<std::string> problems;
+      options.image_defaults = load_image_defaults(options.exec_root, problems);
+      for (const auto& p : problems) console_log("/.aether/image.conf " + p + " (ignored)");
+    }
   }
   for (;;) {
     int fd = open_virtio_port(kPortName, std::chrono::seconds(10));

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <fstream>
+
 #include <spdlog/spdlog.h>
 
 #include "aether/trace/trace.hpp"
@@ -11,6 +13,27 @@
 namespace aether::vmm {
 
 using guest_proto::Clock;
+
+namespace {
+
+std::string random_bytes(std::size_t n) {
+  std::string out(n, '\0');
+  std::ifstream urandom("/dev/urandom", std::ios::binary);
+  urandom.read(out.data(), static_cast<std::streamsize>(n));
+  return out;
+}
+
+std::string to_hex(const std::string& bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+}  // namespace
 
 AgentVm::~AgentVm() {
   if (fd_ >= 0) ::close(fd_);
@@ -36,6 +59,56 @@ Result<void> AgentVm::attach_channel(int fd, Clock::time_point deadline,
   hello_ = frame->hello();
   boot_time_ = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - launched);
   return {};
+}
+
+Result<void> AgentVm::attach_restored(int fd, Clock::time_point deadline,
+                                      Clock::time_point launched) {
+  std::lock_guard lock(mutex_);
+  fd_ = fd;
+  reader_.emplace(fd_);
+  v1::GuestFrame frame;
+  frame.set_id(next_id_++);
+  auto* r = frame.mutable_restored();
+  r->set_random_seed(random_bytes(64));
+  r->set_wall_clock_unix_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count());
+  std::string host;
+  for (char c : config_.id) host += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
+  r->set_hostname(host.substr(0, 63));
+  r->set_machine_id(to_hex(random_bytes(16)));
+  if (auto sent = guest_proto::write_frame(fd_, frame, deadline); !sent) {
+    dead_ = "restore: sending Restored: " + sent.error().message;
+    return std::unexpected(Error{Errc::kSpawn, "VM " + config_.id + ": " + *dead_});
+  }
+  for (;;) {
+    auto reply = reader_->read(deadline);
+    if (!reply) {
+      dead_ = "no answer to Restored from the agent: " + reply.error().message;
+      return std::unexpected(Error{
+          reply.error().code == guest_proto::Errc::kTimeout ? Errc::kBootTimeout : Errc::kProtocol,
+          "VM " + config_.id + ": " + *dead_ + diagnostics()});
+    }
+    if (reply->id() == 0 && reply->has_hello()) continue;  // the agent reopened its channel
+    if (reply->id() != frame.id() || !reply->has_hello()) {
+      dead_ = "the agent did not answer Restored with a Hello" +
+              (reply->has_error() ? ": " + reply->error().message() : std::string());
+      return std::unexpected(Error{Errc::kProtocol, "VM " + config_.id + ": " + *dead_});
+    }
+    hello_ = reply->hello();
+    boot_time_ = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - launched);
+    return {};
+  }
+}
+
+Result<void> AgentVm::snapshot(const std::filesystem::path& dir) {
+  std::lock_guard lock(mutex_);
+  if (auto alive = check_alive(); !alive) return std::unexpected(alive.error());
+  auto taken = snapshot_vmm(dir);
+  if (!taken && taken.error().code == Errc::kUnsupported) return taken;  // the VM runs on
+  dead_ = taken ? "snapshot taken; the VM ended" : "snapshot failed: " + taken.error().message;
+  kill_vmm();
+  return taken;
 }
 
 Clock::time_point AgentVm::request_deadline() const {

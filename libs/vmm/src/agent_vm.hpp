@@ -37,6 +37,9 @@ class AgentVm : public Vm {
   [[nodiscard]] Result<void> shutdown(std::chrono::milliseconds grace) override;
   void kill() override;
   [[nodiscard]] VmStatus status() override;
+  // Under the channel's lock (no request runs meanwhile): snapshot_vmm(),
+  // then the VM is gone.
+  [[nodiscard]] Result<void> snapshot(const std::filesystem::path& dir) override;
 
  protected:
   explicit AgentVm(VmConfig config) : config_(std::move(config)) {}
@@ -45,6 +48,17 @@ class AgentVm : public Vm {
   // deadline. On failure the caller kills the VMM.
   [[nodiscard]] Result<void> attach_channel(int fd, guest_proto::Clock::time_point deadline,
                                             guest_proto::Clock::time_point launched);
+
+  // A VM restored from a snapshot: takes the channel and sends the Restored
+  // frame; its Hello (skipping one the agent may send on reopening the
+  // channel) ends the restore. On failure the caller kills the VMM.
+  [[nodiscard]] Result<void> attach_restored(int fd, guest_proto::Clock::time_point deadline,
+                                             guest_proto::Clock::time_point launched);
+  // The runtime's part of snapshot(): pause, write dir, end the VMM.
+  [[nodiscard]] virtual Result<void> snapshot_vmm(const std::filesystem::path& dir) {
+    (void)dir;
+    return std::unexpected(Error{Errc::kUnsupported, "this runtime cannot take snapshots"});
+  }
 
   virtual void kill_vmm() = 0;
   // Sends SIGKILL to the VMM without waiting; called without mutex_ so kill()

@@ -6,7 +6,8 @@ namespace aether::vmm {
 
 QemuPaths qemu_paths(const VmConfig& config) {
   return QemuPaths{config.state_dir / "agent.sock", config.state_dir / "qmp.sock",
-                   config.state_dir / "console.log", config.state_dir / "qemu.log"};
+                   config.state_dir / "console.log", config.state_dir / "qemu.log",
+                   config.state_dir / "rootfs.qcow2"};
 }
 
 unsigned long host_tsc_khz() {
@@ -80,8 +81,10 @@ std::vector<std::string> qemu_command_line(const std::filesystem::path& binary,
                                (options.run_as.empty() ? "elevateprivileges=deny"
                                                        : "elevateprivileges=allow")});
   if (config.rootfs) {
+    // The VM's own qcow2 layer (created by the runtime) on the shared,
+    // read-only base named inside it.
     argv.insert(argv.end(),
-                {"-drive", "id=root,if=none,format=raw,snapshot=on,file=" + config.rootfs->string(),
+                {"-drive", "id=root,if=none,format=qcow2,file=" + paths.rootfs_overlay.string(),
                  "-device", "virtio-blk-device,drive=root"});
   }
   if (config.tap_device) {

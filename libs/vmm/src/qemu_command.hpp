@@ -17,6 +17,7 @@ struct QemuPaths {
   std::filesystem::path qmp_socket;  // QEMU listens
   std::filesystem::path console_log;
   std::filesystem::path vmm_log;
+  std::filesystem::path rootfs_overlay;  // the VM's qcow2 layer on VmConfig.rootfs
 };
 
 [[nodiscard]] QemuPaths qemu_paths(const VmConfig& config);

@@ -2,6 +2,7 @@
 // virtio-serial port whose chardev connects to a socket we listen on, QMP for
 // status and stop.
 #include <poll.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -13,7 +14,9 @@
 #include <spdlog/spdlog.h>
 
 #include "aether/vmm/runtime.hpp"
+#include "disk_overlay.hpp"
 #include "qemu_command.hpp"
+#include "qemu_snapshot.hpp"
 #include "qmp_client.hpp"
 #include "vmm_process_vm.hpp"
 
@@ -37,7 +40,54 @@ class QemuVm final : public VmmProcessVm {
     return {};
   }
 
+  // A restored VM: QMP first (the snapshot is fed through it), then the
+  // Restored exchange on the channel QEMU connected at start.
+  Result<void> start_restored(int fd, Clock::time_point launched,
+                              const std::filesystem::path& snapshot_dir) {
+    const auto deadline = launched + config_.boot_timeout;
+    auto fail_with = [&](Error e) -> Result<void> {
+      ::close(fd);
+      kill_vmm();
+      return std::unexpected(Error{e.code, "VM " + config_.id + ": restore: " + e.message});
+    };
+    if (auto qmp = qmp_.connect(paths_.qmp_socket, deadline); !qmp) return fail_with(qmp.error());
+    if (auto loaded = load_migration(qmp_, config_.state_dir / "incoming.sock",
+                                     snapshot_dir / "memory.bin", deadline);
+        !loaded) {
+      return fail_with(loaded.error());
+    }
+    if (auto attached = attach_restored(fd, deadline, launched); !attached) {
+      kill_vmm();
+      return attached;
+    }
+    return {};
+  }
+
  protected:
+  Result<void> snapshot_vmm(const std::filesystem::path& dir) override {
+    if (!qmp_.connected()) return std::unexpected(Error{Errc::kVmDead, "no QMP: cannot snapshot"});
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return std::unexpected(Error{Errc::kIo, "cannot create " + dir.string()});
+    std::filesystem::remove(dir / "snapshot.json", ec);  // incomplete until written again
+    const auto deadline = Clock::now() + config_.request_timeout * 4;
+    if (auto saved =
+            save_migration(qmp_, config_.state_dir / "migrate.sock", dir / "memory.bin", deadline);
+        !saved) {
+      return saved;
+    }
+    if (config_.rootfs) {
+      // Paused and flushed: the overlay is consistent with the memory image.
+      std::filesystem::copy_file(paths_.rootfs_overlay, dir / "disk.qcow2",
+                                 std::filesystem::copy_options::overwrite_existing, ec);
+      if (ec) {
+        return std::unexpected(Error{
+            Errc::kIo, "copying the disk overlay into " + dir.string() + ": " + ec.message()});
+      }
+    }
+    return write_snapshot_record(dir, config_);
+  }
+
   VmStatus live_status() override {
     if (qmp_.connected()) {
       auto reply = qmp_.execute("query-status", std::chrono::seconds(5));
@@ -66,16 +116,76 @@ class QemuRuntime final : public Runtime {
     auto binary = prepare_boot(config, options_.binary);
     if (!binary) return std::unexpected(binary.error());
     const auto paths = qemu_paths(config);
+    if (config.rootfs) {
+      if (auto overlay = create_overlay(options_.img_binary, *config.rootfs, paths.rootfs_overlay);
+          !overlay) {
+        return std::unexpected(overlay.error());
+      }
+    }
+    const auto launched = Clock::now();
+    auto launch =
+        launch_vmm(config, paths, qemu_command_line(*binary, config, options_, paths, use_kvm_));
+    if (!launch) return std::unexpected(launch.error());
+    auto& [vm, fd] = *launch;
+    if (auto started = vm->start(fd, launched); !started) return std::unexpected(started.error());
+    spdlog::info("vmm: VM {} ready in {} ms ({})", config.id, vm->boot_time().count() / 1000,
+                 name());
+    return std::unique_ptr<Vm>(std::move(vm));
+  }
+
+  Result<std::unique_ptr<Vm>> restore(const VmConfig& config,
+                                      const std::filesystem::path& snapshot_dir) override {
+    if (auto match = check_snapshot_record(snapshot_dir, config); !match) {
+      return std::unexpected(match.error());
+    }
+    auto binary = prepare_boot(config, options_.binary);
+    if (!binary) return std::unexpected(binary.error());
+    const auto paths = qemu_paths(config);
+    if (config.rootfs) {
+      // The new VM's layer on the snapshot's disk (itself a layer on the base).
+      if (auto overlay = create_overlay(options_.img_binary, snapshot_dir / "disk.qcow2",
+                                        paths.rootfs_overlay, "qcow2");
+          !overlay) {
+        return std::unexpected(overlay.error());
+      }
+    }
+    // QEMU creates the incoming socket after it dropped to -runas: the state
+    // dir must be its own.
+    if (!options_.run_as.empty()) {
+      const passwd* user = ::getpwnam(options_.run_as.c_str());
+      if (user == nullptr || ::chown(config.state_dir.c_str(), user->pw_uid, user->pw_gid) != 0) {
+        return std::unexpected(Error{Errc::kIo, "cannot give " + config.state_dir.string() +
+                                                    " to the VMM user " + options_.run_as});
+      }
+    }
+    const auto launched = Clock::now();
+    auto argv = qemu_command_line(*binary, config, options_, paths, use_kvm_);
+    argv.insert(argv.end(), {"-incoming", "defer"});
+    auto launch = launch_vmm(config, paths, std::move(argv));
+    if (!launch) return std::unexpected(launch.error());
+    auto& [vm, fd] = *launch;
+    if (auto started = vm->start_restored(fd, launched, snapshot_dir); !started) {
+      return std::unexpected(started.error());
+    }
+    spdlog::info("vmm: VM {} restored from {} in {} ms ({})", config.id, snapshot_dir.string(),
+                 vm->boot_time().count() / 1000, name());
+    return std::unique_ptr<Vm>(std::move(vm));
+  }
+
+ private:
+  // Listens on the agent socket, spawns QEMU with argv and accepts its
+  // chardev connection: the VM (not yet attached) and the channel fd.
+  Result<std::pair<std::unique_ptr<QemuVm>, int>> launch_vmm(const VmConfig& config,
+                                                             const QemuPaths& paths,
+                                                             std::vector<std::string> argv) {
     std::error_code ec;
     std::filesystem::remove(paths.agent_socket, ec);
     std::filesystem::remove(paths.qmp_socket, ec);
     auto listener = listen_unix(paths.agent_socket);
     if (!listener) return std::unexpected(listener.error());
     const int listen_fd = *listener;
-
     const auto launched = Clock::now();
-    auto child =
-        spawn_vmm(qemu_command_line(*binary, config, options_, paths, use_kvm_), paths.vmm_log);
+    auto child = spawn_vmm(std::move(argv), paths.vmm_log);
     if (!child) {
       ::close(listen_fd);
       return std::unexpected(child.error());
@@ -84,13 +194,9 @@ class QemuRuntime final : public Runtime {
     auto fd = accept_agent(listen_fd, *vm, launched + config.boot_timeout);
     ::close(listen_fd);
     if (!fd) return std::unexpected(fd.error());
-    if (auto started = vm->start(*fd, launched); !started) return std::unexpected(started.error());
-    spdlog::info("vmm: VM {} ready in {} ms ({})", config.id, vm->boot_time().count() / 1000,
-                 name());
-    return vm;
+    return std::pair<std::unique_ptr<QemuVm>, int>{std::move(vm), *fd};
   }
 
- private:
   static Result<int> listen_unix(const std::filesystem::path& path) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;

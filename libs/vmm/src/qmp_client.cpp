@@ -72,10 +72,13 @@ Result<nlohmann::json> QmpClient::read_message(Clock::time_point deadline) {
 }
 
 Result<nlohmann::json> QmpClient::execute(const std::string& command,
-                                          std::chrono::milliseconds timeout) {
+                                          std::chrono::milliseconds timeout,
+                                          const nlohmann::json& arguments) {
   if (fd_ < 0) return std::unexpected(Error{Errc::kVmDead, "QMP is not connected"});
   const auto deadline = Clock::now() + timeout;
-  const std::string line = nlohmann::json{{"execute", command}}.dump() + "\n";
+  nlohmann::json request{{"execute", command}};
+  if (!arguments.is_null()) request["arguments"] = arguments;
+  const std::string line = request.dump() + "\n";
   if (auto sent = guest_proto::write_all(fd_, line, deadline); !sent) {
     return std::unexpected(Error{Errc::kVmDead, "QMP write: " + sent.error().message});
   }

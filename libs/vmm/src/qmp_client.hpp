@@ -27,7 +27,8 @@ class QmpClient {
                                      guest_proto::Clock::time_point deadline);
   // Runs one command; returns its "return" value. Events are skipped.
   [[nodiscard]] Result<nlohmann::json> execute(const std::string& command,
-                                               std::chrono::milliseconds timeout);
+                                               std::chrono::milliseconds timeout,
+                                               const nlohmann::json& arguments = {});
   [[nodiscard]] bool connected() const { return fd_ >= 0; }
 
  private:

@@ -163,3 +163,18 @@ TEST_CASE("AETHER_RUNTIME and AETHER_QEMU_ACCEL are checked") {
   REQUIRE_FALSE(options);
   CHECK_THAT(options.error().message, Catch::Contains("AETHER_QEMU_ACCEL"));
 }
+
+TEST_CASE("a root file system is attached as the VM's qcow2 overlay, never the base itself") {
+  TempDir dir;
+  auto config = config_in(dir);
+  config.rootfs = "/templates/python/rootfs.ext4";
+  const auto paths = qemu_paths(config);
+  CHECK(paths.rootfs_overlay == config.state_dir / "rootfs.qcow2");
+  auto argv = qemu_command_line("/usr/bin/qemu-system-x86_64", config, QemuOptions{}, paths, false);
+  CHECK(has_pair(argv, "-drive",
+                 "id=root,if=none,format=qcow2,file=" + paths.rootfs_overlay.string()));
+  for (const auto& arg : argv) CHECK_THAT(arg, !Catch::Contains("rootfs.ext4"));
+  auto append = std::find(argv.begin(), argv.end(), "-append");
+  REQUIRE(append != argv.end());
+  CHECK_THAT(*(append + 1), Catch::Contains(" root=/dev/vda"));
+}

@@ -1,5 +1,7 @@
 #include "asset_installer.hpp"
 
+#include <algorithm>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -120,7 +122,7 @@ Result<std::string> sha256_of_file(const fs::path& file) {
   return sum.hex();
 }
 
-Result<GuestManifest> read_guest_manifest(const fs::path& given) {
+Result<GuestManifest> read_guest_manifest(const fs::path& given, const std::string& prefix) {
   std::error_code ec;
   const fs::path dir = fs::absolute(given, ec);  // sources are absolute paths
   const fs::path file = dir / "manifest.json";
@@ -142,16 +144,39 @@ Result<GuestManifest> read_guest_manifest(const fs::path& given) {
       return fail(Errc::kInvalidConfig, "guest image: " + file.string() + ": artefact '" + name +
                                             "' needs a valid name and a 64-hex sha256");
     }
-    m.sources.push_back({"guest/" + name, (dir / name).string(), art["sha256"].get<std::string>()});
+    m.sources.push_back(
+        {prefix + "/" + name, (dir / name).string(), art["sha256"].get<std::string>()});
   }
   // The manifest last: once it is installed, every artefact it names is.
   const std::string manifest_sum = digest::sha256_hex(content);
-  m.sources.push_back({"guest/manifest.json", file.string(), manifest_sum});
+  m.sources.push_back({prefix + "/manifest.json", file.string(), manifest_sum});
   m.version = manifest_sum.substr(0, 12);
   if (json.contains("kernel_release") && json["kernel_release"].is_string()) {
     m.kernel_release = json["kernel_release"].get<std::string>();
   }
   return m;
+}
+
+Result<std::vector<GuestManifest>> read_template_manifests(const fs::path& root) {
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) {
+    return fail(Errc::kInvalidConfig, "templates: " + root.string() + " is not a directory");
+  }
+  std::vector<fs::path> dirs;
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    const auto name = entry.path().filename().string();
+    if (entry.is_directory(ec) && valid_name(name) && fs::exists(entry.path() / "manifest.json")) {
+      dirs.push_back(entry.path());
+    }
+  }
+  std::sort(dirs.begin(), dirs.end());
+  std::vector<GuestManifest> out;
+  for (const auto& dir : dirs) {
+    auto m = read_guest_manifest(dir, "templates/" + dir.filename().string());
+    if (!m) return std::unexpected(m.error());
+    out.push_back(std::move(*m));
+  }
+  return out;
 }
 
 bool InstallReport::ok() const {

@@ -40,7 +40,16 @@ struct GuestManifest {
   std::string version;               // 12 hex of the manifest's sha256: aether.io/assets
   std::string kernel_release;
 };
-[[nodiscard]] Result<GuestManifest> read_guest_manifest(const std::filesystem::path& dir);
+// `prefix`: the directory under the asset dir they go to ("guest", or
+// "templates/<name>" for a build-template.sh template, whose manifest has the
+// same "artefacts" object).
+[[nodiscard]] Result<GuestManifest> read_guest_manifest(const std::filesystem::path& dir,
+                                                        const std::string& prefix = "guest");
+// Every template (subdirectory with a manifest.json) under root, each to be
+// installed as templates/<name>/ — where vm-worker's AETHER_TEMPLATES root
+// <asset dir>/templates finds it.
+[[nodiscard]] Result<std::vector<GuestManifest>> read_template_manifests(
+    const std::filesystem::path& root);
 
 enum class InstallOutcome { kAlreadyCurrent, kInstalled };
 

@@ -56,6 +56,17 @@ Check Provisioner::install_assets(NodeReport& report) {
     }
     sources = manifest->sources;
   }
+  if (!config_.template_source_dir.empty()) {
+    auto templates = read_template_manifests(config_.template_source_dir);
+    if (!templates) {
+      check.reason = templates.error().message;
+      check.duration = since(start);
+      install_failures_.inc();
+      return check;
+    }
+    for (const auto& t : *templates)
+      sources.insert(sources.end(), t.sources.begin(), t.sources.end());
+  }
   sources.insert(sources.end(), config_.extra_assets.begin(), config_.extra_assets.end());
   last_install_ = installer_.install_all(sources);
   std::size_t copied = 0;

@@ -24,6 +24,9 @@ struct ProvisionerConfig {
   // The guest image shipped in the provisioner's image (manifest.json beside
   // its artefacts); empty: no guest install, the probe uses what is installed.
   std::filesystem::path guest_source_dir;
+  // Templates shipped beside it (build-template.sh output dirs), installed as
+  // templates/<name>/; empty: none.
+  std::filesystem::path template_source_dir;
   std::vector<AssetSource> extra_assets;
   FetchOptions fetch;
   HostCheckOptions host;              // asset_dir is filled from asset_dir

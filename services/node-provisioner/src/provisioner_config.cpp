@@ -19,6 +19,9 @@ class ProvisionerFields {
         guest_source(s.string("AETHER_GUEST_SOURCE_DIR", "/opt/aether/guest",
                               "the guest image shipped in this image (manifest.json beside it); "
                               "empty: install no guest, check what is installed")),
+        template_source(s.string("AETHER_TEMPLATE_SOURCE_DIR", "",
+                                 "templates shipped in this image (build-template.sh dirs), "
+                                 "installed as <asset dir>/templates/NAME; empty: none")),
         extra_assets(s.list("AETHER_EXTRA_ASSETS", {},
                             "extra assets, each NAME=SOURCE#sha256=HEX (SOURCE https://, "
                             "file:///PATH or /PATH), installed as <asset dir>/extra/NAME")),
@@ -63,6 +66,7 @@ class ProvisionerFields {
   cfg::StringField& node;
   cfg::StringField& asset_dir;
   cfg::StringField& guest_source;
+  cfg::StringField& template_source;
   cfg::ListField& extra_assets;
   cfg::StringField& asset_ca;
   cfg::ChoiceField& runtime;
@@ -106,6 +110,7 @@ Result<ServiceSettings> build_settings(const ProvisionerFields& f, const EnvGett
                 "AETHER_ASSET_DIR=" + f.asset_dir.value() + ": must be an absolute path");
   }
   p.guest_source_dir = f.guest_source.value();
+  p.template_source_dir = f.template_source.value();
   for (const auto& item : f.extra_assets.value()) {
     auto source = parse_extra_source(item);
     if (!source) return std::unexpected(source.error());

@@ -103,3 +103,26 @@ TEST_CASE("a source that does not verify is refused and the installed file is ke
   CHECK(missing.error().code == Errc::kFetch);
   CHECK_THAT(missing.error().message, Catch::Contains("nope"));
 }
+
+TEST_CASE("templates under a root are installed as templates/<name>/, each file pinned") {
+  TempDir dir;
+  const std::string content = "rootfs bytes";
+  write_file(dir.path / "src/python/rootfs.ext4", content);
+  write_file(dir.path / "src/python/manifest.json",
+             R"({"kind": "aether-template", "name": "python", "artefacts": {
+                  "rootfs.ext4": {"sha256": ")" +
+                 aether::digest::sha256_hex(content) + R"(", "bytes": 12}}})");
+  write_file(dir.path / "src/.python.lock", "");  // build-template.sh's lock: not a template
+  auto templates = read_template_manifests(dir.path / "src");
+  REQUIRE(templates);
+  REQUIRE(templates->size() == 1);
+  const auto& sources = (*templates)[0].sources;
+  REQUIRE(sources.size() == 2);
+  CHECK(sources[0].name == "templates/python/rootfs.ext4");
+  CHECK(sources[1].name == "templates/python/manifest.json");
+  AssetInstaller installer(dir.path / "assets");
+  auto report = installer.install_all(sources);
+  CHECK(report.ok());
+  CHECK(read_file(dir.path / "assets/templates/python/rootfs.ext4") == content);
+  CHECK_FALSE(read_template_manifests(dir.path / "nothing-here"));
+}

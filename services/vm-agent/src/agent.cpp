@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "aether/guest_proto/channel.hpp"
+#include "restore_identity.hpp"
 
 namespace aether::vm_agent {
 namespace {
@@ -35,6 +36,23 @@ Agent::Agent(int channel_fd, AgentOptions options)
 
 Agent::~Agent() = default;
 
+v1::GuestFrame Agent::hello_frame(std::uint64_t id) const {
+  v1::GuestFrame hello;
+  hello.set_id(id);
+  auto* body = hello.mutable_hello();
+  body->set_agent_version(options_.version);
+  utsname uts{};
+  if (::uname(&uts) == 0) body->set_kernel_release(uts.release);
+  body->set_boot_ms(monotonic_ms());
+  body->set_mode(options_.mode);
+  return hello;
+}
+
+void Agent::log_line(const std::string& line) const {
+  const std::string out = "aether-vm-agent: " + line + "\n";
+  (void)!::write(2, out.data(), out.size());
+}
+
 void Agent::send(const v1::GuestFrame& frame) {
   if (send_failed_) return;
   if (!guest_proto::write_frame(fd_, frame, guest_proto::Clock::now() + kSendTimeout,
@@ -49,14 +67,7 @@ void Agent::send_error(std::uint64_t id, int code, const std::string& message) {
 
 ServeEnd Agent::serve() {
   if (options_.mode != "normal") return serve_hostile();
-  v1::GuestFrame hello;
-  auto* body = hello.mutable_hello();
-  body->set_agent_version(options_.version);
-  utsname uts{};
-  if (::uname(&uts) == 0) body->set_kernel_release(uts.release);
-  body->set_boot_ms(monotonic_ms());
-  body->set_mode(options_.mode);
-  send(hello);
+  send(hello_frame(0));
 
   guest_proto::FrameDecoder decoder(options_.max_frame);
   std::array<char, 64 * 1024> buf{};
@@ -186,6 +197,17 @@ void Agent::handle(const v1::GuestFrame& frame) {
       shutdown_requested_ = true;
       break;
     }
+    case v1::GuestFrame::kRestored: {
+      if (auto problem = restored_problem(frame.restored()); !problem.empty()) {
+        send_error(id, 400, problem);
+        break;
+      }
+      for (const auto& why : apply_restored(frame.restored(), options_.exec_root, options_.pid1)) {
+        log_line("restored: " + why);
+      }
+      send(hello_frame(id));
+      break;
+    }
     case v1::GuestFrame::BODY_NOT_SET:
       send_error(id, 400, "frame has no body the agent knows (agent " + options_.version + ")");
       break;
@@ -202,7 +224,8 @@ void Agent::handle_exec(std::uint64_t id, const v1::ExecRequest& request) {
     send_error(id, 409, "exec: frame id " + std::to_string(id) + " is already running");
     return;
   }
-  auto session = ExecSession::start(id, request, options_.exec_root);
+  auto session = ExecSession::start(id, request, options_.exec_root,
+                                    options_.image_defaults ? &*options_.image_defaults : nullptr);
   if (!session) {
     send_error(id, 400, session.error());
     return;

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "aether/guest_proto/framing.hpp"
@@ -29,6 +30,8 @@ struct AgentOptions {
   // When set (a mounted root filesystem, e.g. /rootfs), commands run chrooted
   // into it and file paths are inside it.
   std::string exec_root;
+  // The container image's env, workdir and user (exec_root/.aether/image.conf).
+  std::optional<ImageDefaults> image_defaults;
 };
 
 enum class ServeEnd {
@@ -49,6 +52,8 @@ class Agent {
 
  private:
   void handle(const v1::GuestFrame& frame);
+  [[nodiscard]] v1::GuestFrame hello_frame(std::uint64_t id) const;
+  void log_line(const std::string& line) const;
   void handle_exec(std::uint64_t id, const v1::ExecRequest& request);
   void handle_kill(std::uint64_t id, const v1::ExecKill& kill);
   void send(const v1::GuestFrame& frame);

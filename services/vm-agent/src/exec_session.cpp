@@ -1,6 +1,7 @@
 #include "exec_session.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -39,10 +40,24 @@ struct Pipe {
   }
 };
 
+// The user an exec runs as (the image's USER), applied after chroot.
+struct ChildUser {
+  bool set = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  const std::vector<gid_t>* groups = nullptr;
+};
+
+[[noreturn]] void fail_child(const Pipe& status) {
+  const int e = errno;
+  (void)!::write(status.write, &e, sizeof e);
+  ::_exit(127);
+}
+
 // Runs in the forked child: only async-signal-safe calls until exec.
 [[noreturn]] void exec_child(const Pipe& in, const Pipe& out, const Pipe& err, const Pipe& status,
-                             const char* root, const char* cwd, char* const* argv,
-                             char* const* envp) {
+                             const char* root, const ChildUser& user, const char* cwd,
+                             char* const* argv, char* const* envp) {
   ::setsid();  // own process group, so a timeout kills everything it started
   for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
   sigset_t none;
@@ -51,26 +66,23 @@ struct Pipe {
   ::dup2(in.read, 0);
   ::dup2(out.write, 1);
   ::dup2(err.write, 2);
-  if (root != nullptr && (::chroot(root) != 0 || ::chdir("/") != 0)) {
-    const int e = errno;
-    (void)!::write(status.write, &e, sizeof e);
-    ::_exit(127);
+  if (root != nullptr && (::chroot(root) != 0 || ::chdir("/") != 0)) fail_child(status);
+  if (user.set) {
+    if (::setgroups(user.groups->size(), user.groups->data()) != 0 || ::setgid(user.gid) != 0 ||
+        ::setuid(user.uid) != 0) {
+      fail_child(status);
+    }
   }
-  if (cwd != nullptr && ::chdir(cwd) != 0) {
-    const int e = errno;
-    (void)!::write(status.write, &e, sizeof e);
-    ::_exit(127);
-  }
+  if (cwd != nullptr && ::chdir(cwd) != 0) fail_child(status);
   ::execvpe(argv[0], argv, envp);
-  const int e = errno;
-  (void)!::write(status.write, &e, sizeof e);
-  ::_exit(127);
+  fail_child(status);
 }
 
 }  // namespace
 
 std::expected<std::unique_ptr<ExecSession>, std::string> ExecSession::start(
-    std::uint64_t frame_id, const v1::ExecRequest& request, const std::string& root) {
+    std::uint64_t frame_id, const v1::ExecRequest& request, const std::string& root,
+    const ImageDefaults* defaults) {
   if (request.argv_size() == 0 || request.argv(0).empty()) {
     return std::unexpected("exec: argv must name a program (argv[0] is empty)");
   }
@@ -85,8 +97,17 @@ std::expected<std::unique_ptr<ExecSession>, std::string> ExecSession::start(
   }
   // Everything the child needs is built before fork: no allocation after it.
   std::vector<std::string> argv_store(request.argv().begin(), request.argv().end());
+  // Our defaults, under the image's (ENV, its user's HOME), under the request's.
   std::map<std::string, std::string> env{
       {"PATH", kDefaultPath}, {"HOME", "/root"}, {"TERM", "dumb"}};
+  ChildUser user;
+  std::string cwd_store = request.cwd();
+  if (defaults != nullptr) {
+    if (!defaults->home.empty()) env["HOME"] = defaults->home;
+    for (const auto& [key, value] : defaults->env) env[key] = value;
+    if (cwd_store.empty()) cwd_store = defaults->workdir;
+    if (defaults->uid) user = {true, *defaults->uid, defaults->gid, &defaults->groups};
+  }
   for (const auto& [key, value] : request.env()) env[key] = value;
   std::vector<std::string> env_store;
   for (const auto& [key, value] : env) env_store.push_back(key + "=" + value);
@@ -96,7 +117,7 @@ std::expected<std::unique_ptr<ExecSession>, std::string> ExecSession::start(
   std::vector<char*> envp;
   for (auto& e : env_store) envp.push_back(e.data());
   envp.push_back(nullptr);
-  const char* cwd = request.cwd().empty() ? nullptr : request.cwd().c_str();
+  const char* cwd = cwd_store.empty() ? nullptr : cwd_store.c_str();
 
   Pipe in, out, err, status;
   if (!in.open() || !out.open() || !err.open() || !status.open()) {
@@ -120,7 +141,7 @@ std::expected<std::unique_ptr<ExecSession>, std::string> ExecSession::start(
     return std::unexpected(std::string("exec: fork: ") + std::strerror(e));
   }
   if (pid == 0) {
-    exec_child(in, out, err, status, root.empty() ? nullptr : root.c_str(), cwd, argv.data(),
+    exec_child(in, out, err, status, root.empty() ? nullptr : root.c_str(), user, cwd, argv.data(),
                envp.data());
   }
 
@@ -143,7 +164,7 @@ std::expected<std::unique_ptr<ExecSession>, std::string> ExecSession::start(
   if (n == sizeof child_errno) {
     // The child reported why exec failed; the session's destructor reaps it.
     std::string what = cwd != nullptr && child_errno == ENOENT
-                           ? "exec: cannot run '" + request.argv(0) + "' in '" + request.cwd() + "'"
+                           ? "exec: cannot run '" + request.argv(0) + "' in '" + cwd_store + "'"
                            : "exec: cannot run '" + request.argv(0) + "'";
     return std::unexpected(what + ": " + std::strerror(child_errno));
   }

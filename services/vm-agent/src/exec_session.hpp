@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "aether/v1/guest.pb.h"
+#include "image_defaults.hpp"
 #include "span_recorder.hpp"
 
 namespace aether::vm_agent {
@@ -29,9 +30,12 @@ using Emit = std::function<void(const v1::GuestFrame&)>;
 class ExecSession {
  public:
   // Fails (with a message for an ErrorReply) when argv is empty, cwd is not
-  // absolute, or the program cannot be executed.
+  // absolute, or the program cannot be executed. With `defaults` (the image
+  // a template was made from), the command gets the image's env under the
+  // request's, its workdir when the request names no cwd, and its user.
   [[nodiscard]] static std::expected<std::unique_ptr<ExecSession>, std::string> start(
-      std::uint64_t frame_id, const v1::ExecRequest& request, const std::string& root = {});
+      std::uint64_t frame_id, const v1::ExecRequest& request, const std::string& root = {},
+      const ImageDefaults* defaults = nullptr);
   ~ExecSession();
   ExecSession(const ExecSession&) = delete;
   ExecSession& operator=(const ExecSession&) = delete;

@@ -123,6 +123,15 @@ class Worker {
   [[nodiscard]] bool reserve_with_eviction(const Resources& need);
   [[nodiscard]] std::shared_ptr<HostedVm> take_pool_vm(const v1::VmSpec& spec);
   [[nodiscard]] bool worker_alive(const std::string& worker_id);
+  // Snapshots (worker_snapshot.cpp): boot or restore a VM of spec, and make
+  // the snapshot of its template and size after a cold boot when none exists.
+  // `restored`: set when the VM came from a snapshot.
+  [[nodiscard]] vmm::Result<std::unique_ptr<vmm::Vm>> boot_or_restore(const vmm::VmConfig& config,
+                                                                      const v1::VmSpec& spec,
+                                                                      bool& restored);
+  void make_snapshot_if_missing(const v1::VmSpec& spec);
+  [[nodiscard]] std::filesystem::path snapshot_dir(const v1::VmSpec& spec) const;
+  std::mutex snapshot_mutex_;  // one snapshot being made at a time
   [[nodiscard]] vmm::VmConfig vm_config(const std::string& id, const std::filesystem::path& dir,
                                         const v1::VmSpec& spec) const;
 

@@ -1,5 +1,7 @@
 #include "worker_config.hpp"
 
+#include "template_scan.hpp"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -31,7 +33,9 @@ class WorkerConfigFields {
                            "template 'default': holds vmlinux and initramfs.cpio")
                       .non_empty()),
         templates(
-            s.list("AETHER_TEMPLATES", {}, "more templates as name=dir items")
+            s.list("AETHER_TEMPLATES", {},
+                   "more templates: name=dir items, and template roots (absolute dirs "
+                   "scanned for build-template.sh templates, named by their dir)")
                 .check([](const std::vector<std::string>& items) -> std::optional<std::string> {
                   auto t = parse_templates("/", items);
                   if (t) return std::nullopt;
@@ -153,6 +157,9 @@ class WorkerConfigFields {
             s.duration("AETHER_DRAIN_TIMEOUT", std::chrono::seconds(30), "drain deadline")),
         provision(s.boolean("AETHER_PROVISION", true,
                             "create/update streams, consumer, buckets at start")),
+        snapshots(s.boolean("AETHER_SNAPSHOTS", false,
+                            "restore VMs from a snapshot per template and size (made after the "
+                            "first cold boot of each; not for spec.network VMs)")),
         network(s.choice("AETHER_NETWORK", "off", {"off", "on"},
                          "per-VM networking (TAP + bridge + NAT, nftables egress rules) for "
                          "spec.network VMs; needs root")),
@@ -266,6 +273,7 @@ class WorkerConfigFields {
   cfg::BoolField& drain_stop;
   cfg::DurationField& drain_timeout;
   cfg::BoolField& provision;
+  cfg::BoolField& snapshots;
   cfg::ChoiceField& network;
   cfg::StringField& net_bridge;
   cfg::StringField& net_subnet;
@@ -402,8 +410,22 @@ Result<std::map<std::string, GuestTemplate>> parse_templates(
   out["default"] = from_dir(default_dir);
   for (const auto& item : items) {
     const auto eq = item.find('=');
+    if (eq == std::string::npos && item.starts_with('/')) {
+      // A template root: every build-template.sh template under it, by name.
+      auto found = scan_template_root(item);
+      if (!found) return std::unexpected(found.error());
+      for (auto& [name, t] : *found) {
+        if (name == "default" || out.contains(name)) {
+          return fail(Errc::kInvalidConfig,
+                      "AETHER_TEMPLATES: template '" + name + "' given twice (root " + item + ")");
+        }
+        out[name] = std::move(t);
+      }
+      continue;
+    }
     if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
-      return fail(Errc::kInvalidConfig, "AETHER_TEMPLATES item '" + item + "': must be name=dir");
+      return fail(Errc::kInvalidConfig,
+                  "AETHER_TEMPLATES item '" + item + "': must be name=dir or an absolute root");
     }
     const auto name = item.substr(0, eq);
     if (!valid_worker_id(name)) {
@@ -413,7 +435,16 @@ Result<std::map<std::string, GuestTemplate>> parse_templates(
     if (out.contains(name) && name != "default") {
       return fail(Errc::kInvalidConfig, "AETHER_TEMPLATES: template '" + name + "' given twice");
     }
-    out[name] = from_dir(item.substr(eq + 1));
+    const std::filesystem::path dir = item.substr(eq + 1);
+    std::error_code ec;
+    if (std::filesystem::exists(dir / "manifest.json", ec) &&
+        std::filesystem::exists(dir / "rootfs.ext4", ec)) {
+      auto t = read_template_dir(dir);  // a build-template.sh template named explicitly
+      if (!t) return std::unexpected(t.error());
+      out[name] = std::move(*t);
+    } else {
+      out[name] = from_dir(dir);
+    }
   }
   return out;
 }
@@ -483,6 +514,7 @@ Result<WorkerConfig> build_worker_config(const WorkerConfigFields& f, std::strin
   c.drain_stop_vms = f.drain_stop.value();
   c.drain_timeout = f.drain_timeout.value();
   c.provision = f.provision.value();
+  c.snapshots = f.snapshots.value();
   c.network_enabled = f.network.value() == "on";
   c.network.bridge = f.net_bridge.value();
   c.network.subnet = f.net_subnet.value();

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "aether/bus/jetstream.hpp"
@@ -23,6 +24,13 @@ using std::chrono::milliseconds;
 struct GuestTemplate {
   std::filesystem::path kernel;  // uncompressed vmlinux
   std::filesystem::path initrd;  // initramfs with the agent as /init
+  // A template made from a container image (tools/guest/build-template.sh):
+  // its shared read-only root file system (each VM gets a qcow2 overlay on
+  // it) and what its manifest says of the image.
+  std::optional<std::filesystem::path> rootfs;
+  std::string image_id;      // sha256 of the image config
+  std::string image_digest;  // sha256 of the image manifest
+  std::string image_source;  // the reference it was built from
 };
 
 // Limits one VM may ask for (per-VM rules, checked before any boot).
@@ -107,7 +115,11 @@ struct WorkerConfig {
   milliseconds runtime_retry_max{300'000};
   bool drain_stop_vms = true;  // on SIGTERM: stop VMs (else wait for them)
   milliseconds drain_timeout{30'000};
-  bool provision = true;         // run bus::provision at start-up
+  bool provision = true;  // run bus::provision at start-up
+  // AETHER_SNAPSHOTS: keep a snapshot of a booted, agent-ready VM per
+  // template and size under state_dir/snapshots/ and restore creates from it
+  // (VMs without spec.network only: the network is in the guest's memory).
+  bool snapshots = false;
   bool network_enabled = false;  // AETHER_NETWORK=on: spec.network VMs get a TAP + NAT
   net::NetworkConfig network;    // bridge, subnet, nftables table, deny_private, TAP owner
   std::string version = "0.0.0";

@@ -214,6 +214,7 @@ vmm::VmConfig Worker::vm_config(const std::string& id, const std::filesystem::pa
   c.state_dir = dir;
   c.kernel = t.kernel;
   c.initrd = t.initrd;
+  c.rootfs = t.rootfs;  // a container-image template: the VM's overlay goes on this base
   c.vcpus = spec.vcpus();
   c.memory_mib = spec.memory_mib();
   c.boot_timeout = config_.boot_timeout;
@@ -263,6 +264,7 @@ void Worker::boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<Ho
       }
     }
   }
+  bool restored = false;
   auto booted = [&]() -> vmm::Result<std::unique_ptr<vmm::Vm>> {
     if (!network_error.empty()) {
       return std::unexpected(vmm::Error{vmm::Errc::kInvalidConfig, "network: " + network_error});
@@ -274,7 +276,7 @@ void Worker::boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<Ho
       config.guest_mac = attachment->mac;
       config.guest_net = attachment->kernel_arg();
     }
-    auto r = runtime_->boot(config);
+    auto r = boot_or_restore(config, spec, restored);
     if (!r) launch.set_error(r.error().message);
     return r;
   }();
@@ -304,7 +306,8 @@ void Worker::boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<Ho
       hosted->ready_at = WallClock::now();
       hosted->ready_steady = Clock::now();
       hosted->last_activity = Clock::now();
-      transition_locked(*hosted, lock, v1::VM_STATE_READY, "");
+      transition_locked(*hosted, lock, v1::VM_STATE_READY,
+                        restored ? "restored from a snapshot" : "");
       metrics_.creates.labels({"ready"}).inc();
       metrics_.create_to_ready_seconds.observe(
           std::chrono::duration<double>(Clock::now() - fetched).count());
@@ -337,6 +340,8 @@ void Worker::boot_vm(std::shared_ptr<bus::JsMessage> message, std::shared_ptr<Ho
   // before the command goes, so a redelivery elsewhere would see it.
   (void)events_->flush(std::chrono::seconds(10));
   settle(message->ack(), "ack of create " + hosted->id());
+  // Still counted as a boot in flight: the snapshot's boot respects the limit.
+  if (booted && !restored) make_snapshot_if_missing(spec);
   boot_finished();
 }
 

@@ -450,6 +450,13 @@ v1::WorkerStatus Worker::status() const {
     room->set_starving(starving[c]);
     room->set_resting(resting[c]);
   }
+  for (const auto& [name, t] : config_.templates) {
+    auto* info = s.add_templates();
+    info->set_name(name);
+    info->set_image_source(t.image_source);
+    info->set_image_id(t.image_id);
+    info->set_image_digest(t.image_digest);
+  }
   s.set_accepting(accepting());
   return s;
 }

@@ -43,6 +43,9 @@ std::vector<std::pair<std::string, http::ReadinessCheck>> worker_readiness_check
         return std::unexpected("template " + name + ": " + t.kernel.string() + " or " +
                                t.initrd.string() + " is missing");
       }
+      if (t.rootfs && !std::filesystem::exists(*t.rootfs, ec)) {
+        return std::unexpected("template " + name + ": " + t.rootfs->string() + " is missing");
+      }
     }
     return {};
   });

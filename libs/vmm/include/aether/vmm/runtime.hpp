@@ -23,6 +23,8 @@ struct QemuOptions {
   // nested hosts abort on it (unsupported MSRs), so it is opt-in.
   std::string kvm_cpu;
   std::string run_as;  // -runas USER when non-empty (the VMM drops root after start-up)
+  // Makes each VM's qcow2 overlay on a VmConfig.rootfs (name on PATH or a path).
+  std::string img_binary = "qemu-img";
 };
 
 struct FirecrackerOptions {

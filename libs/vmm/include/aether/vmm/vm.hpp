@@ -88,6 +88,14 @@ class Vm {
   [[nodiscard]] virtual VmStatus status() = 0;
   // Host process id of the VMM (for RSS measurements); -1 when gone.
   [[nodiscard]] virtual int vmm_pid() const = 0;
+  // Pauses the VM, writes its memory and device state and its root disk into
+  // dir (created; see Runtime::restore) and ends it: the VMM exits and later
+  // calls fail with kVmDead. Take it from an idle, agent-ready VM (no request
+  // running). kUnsupported where the runtime cannot.
+  [[nodiscard]] virtual Result<void> snapshot(const std::filesystem::path& dir) {
+    (void)dir;
+    return std::unexpected(Error{Errc::kUnsupported, "this VM cannot be snapshotted"});
+  }
 };
 
 // Boots VMs. Thread-safe: boot() may run concurrently for different VMs.
@@ -96,6 +104,20 @@ class Runtime {
   virtual ~Runtime() = default;
   [[nodiscard]] virtual std::string_view name() const = 0;  // "qemu-kvm", "qemu-tcg", "firecracker"
   [[nodiscard]] virtual Result<std::unique_ptr<Vm>> boot(const VmConfig& config) = 0;
+  // Starts a VM from a Vm::snapshot directory instead of booting. config must
+  // match the snapshot in vcpus, memory, kernel, initrd and rootfs
+  // (kInvalidConfig names the field); its id and state_dir are the new VM's.
+  // Before it counts as ready, the agent gets a Restored frame: a fresh random
+  // seed, the host's clock, hostname = the VM id and a new machine id; its
+  // Hello answers it. The snapshot directory is only read, so any number of
+  // VMs may be restored from it at once.
+  [[nodiscard]] virtual Result<std::unique_ptr<Vm>> restore(
+      const VmConfig& config, const std::filesystem::path& snapshot_dir) {
+    (void)config;
+    (void)snapshot_dir;
+    return std::unexpected(
+        Error{Errc::kUnsupported, std::string(name()) + " cannot restore snapshots"});
+  }
 };
 
 // Checks the rules of VmConfig; the message names the field and the rule.

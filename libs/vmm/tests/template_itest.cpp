@@ -17,8 +17,7 @@ namespace {
 
 std::filesystem::path template_dir() {
   const char* dir = std::getenv("AETHER_TEST_TEMPLATE_DIR");
-  REQUIRE(dir != nullptr);
-  return dir;
+  return dir != nullptr ? dir : AETHER_TEST_TEMPLATE_DIR;
 }
 
 v1::ExecRequest command(std::vector<std::string> argv) {

@@ -8,21 +8,10 @@
 #include <sstream>
 
 #include "e2e_env.hpp"
+#include "suite.hpp"
 
 namespace aether::e2e {
 namespace {
-
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
 
 struct PipeCloser {
   int* status;

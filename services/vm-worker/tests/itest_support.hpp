@@ -18,6 +18,8 @@
 #include "aether/bus/connection.hpp"
 #include "aether/bus/jetstream.hpp"
 #include "aether/devstack/nats_server.hpp"
+#include "aether/devstack/otlp_sink.hpp"
+#include "aether/trace/exporter.hpp"
 #include "aether/v1/vm.pb.h"
 #include "vm_state.hpp"
 #include "worker_config.hpp"
@@ -186,5 +188,21 @@ inline void publish_create(bus::Connection& c, const v1::CreateVm& create) {
   INFO((ack ? "" : ack.error().message));
   REQUIRE(ack);
 }
+
+// The process's span exporter sending to `sink` as `service` (20 ms batches) for
+// one test; shut down, flushing what is left, when it goes out of scope.
+class ExportToSink {
+ public:
+  ExportToSink(const devstack::OtlpSink& sink, std::string service) {
+    trace::ExporterConfig tc;
+    tc.service_name = std::move(service);
+    tc.endpoint = sink.endpoint() + "/v1/traces";
+    tc.schedule_delay = 20ms;
+    REQUIRE(trace::init(tc));
+  }
+  ~ExportToSink() { trace::shutdown(5s); }
+  ExportToSink(const ExportToSink&) = delete;
+  ExportToSink& operator=(const ExportToSink&) = delete;
+};
 
 }  // namespace aether::worker::testing

@@ -52,14 +52,7 @@ TEST_CASE("trace: create and exec share one trace, the guest span under service 
   auto sink = devstack::OtlpSink::start();
   INFO((sink ? std::string() : sink.error().message));
   REQUIRE(sink);
-  trace::ExporterConfig tc;
-  tc.service_name = "vm-worker";
-  tc.endpoint = sink->endpoint() + "/v1/traces";
-  tc.schedule_delay = 20ms;
-  REQUIRE(trace::init(tc));
-  struct ExporterGuard {
-    ~ExporterGuard() { trace::shutdown(5s); }
-  } exporter_guard;
+  ExportToSink exporter(*sink, "vm-worker");
 
   auto bus = Bus::start();
   EventRecorder events(bus.connection);

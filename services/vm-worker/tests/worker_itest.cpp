@@ -229,14 +229,7 @@ std::vector<nlohmann::json> received_spans(const devstack::OtlpSink& sink) {
 TEST_CASE("worker: warm-pool hit with discovery heartbeat and drain") {
   auto sink = devstack::OtlpSink::start();
   REQUIRE(sink);
-  trace::ExporterConfig tc;
-  tc.service_name = "vm-worker-itest";
-  tc.endpoint = sink->endpoint() + "/v1/traces";
-  tc.schedule_delay = 20ms;
-  REQUIRE(trace::init(tc));
-  struct ExporterGuard {
-    ~ExporterGuard() { trace::shutdown(5s); }
-  } exporter_guard;
+  ExportToSink exporter(*sink, "vm-worker-itest");
   auto bus = Bus::start();
   EventRecorder events(bus.connection);
   TempDir state;

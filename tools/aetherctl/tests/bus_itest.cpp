@@ -105,6 +105,9 @@ TEST_CASE("bus request prints the reply, and says so when nobody serves the subj
         return reply;
       });
   REQUIRE(sub.has_value());
+  // aetherctl has its own connection: the server must have the SUB before
+  // aetherctl's request arrives (it failed once under load without this).
+  REQUIRE(b.connection.flush(std::chrono::seconds(5)));
   auto r = b.ctl({"--tenant", "acme", "-o", "json", "bus", "request", "aether.vm.vm-7.status"});
   INFO(r.err);
   REQUIRE(r.code == ctl::kExitOk);
@@ -132,6 +135,7 @@ TEST_CASE("services lists NATS micro services, workers --bus reads the heartbeat
   auto b = start();
   auto svc = bus::Service::start(b.connection, {.name = "vm-worker", .version = "0.1.0"});
   REQUIRE(svc.has_value());
+  REQUIRE(b.connection.flush(std::chrono::seconds(5)));
   auto services = b.ctl({"-o", "json", "services"});
   REQUIRE(services.code == ctl::kExitOk);
   Json list = Json::parse(services.out)["services"];

@@ -47,10 +47,9 @@ usage: $0 --agent PATH [--out DIR] [--kernel-package NAME] [--rootfs] [--force]
 USAGE
 }
 
-die() {
-  echo "build-image: $*" >&2
-  exit 1
-}
+prog=build-image
+# shellcheck source=tools/guest/lib.sh
+source "${script_dir}/lib.sh"
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -67,9 +66,7 @@ done
 [[ -n "${agent}" ]] || die "--agent (or AETHER_VM_AGENT) must name the static aether-vm-agent binary"
 [[ -x "${agent}" ]] || die "agent binary '${agent}' does not exist or is not executable"
 [[ -x "${busybox}" ]] || die "busybox '${busybox}' is missing (install busybox-static)"
-for tool in apt-get apt-cache dpkg-deb lz4 cpio sha256sum strip readelf flock; do
-  command -v "${tool}" >/dev/null || die "'${tool}' is not installed (see tools/deps/packages.txt)"
-done
+need_tools apt-get apt-cache dpkg-deb lz4 cpio sha256sum strip readelf flock
 for bin in "${agent}" "${busybox}"; do
   if readelf -l "${bin}" | grep -q 'INTERP'; then
     die "'${bin}' is dynamically linked; the guest has no libc, it must be static"
@@ -80,8 +77,7 @@ mkdir -p "${out_dir}/cache"
 out_dir="$(cd "${out_dir}" && pwd)"
 cache="${out_dir}/cache"
 # One builder at a time per output dir (parallel ctest runs share it).
-exec 9>"${out_dir}/.lock"
-flock -w 600 9 || die "timed out waiting for the lock on ${out_dir}/.lock"
+take_lock "${out_dir}/.lock" 600
 
 if [[ -z "${kernel_pkg}" ]]; then
   kernel_pkg="$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
@@ -128,8 +124,7 @@ if [[ "${want_rootfs}" -eq 1 ]]; then
     rm -f "${out_dir}/inputs.key"  # so the manifest below lists the new rootfs
   fi
 fi
-if [[ "${force}" -eq 0 && -f "${out_dir}/inputs.key" && "$(cat "${out_dir}/inputs.key")" == "${inputs_key}" ]] &&
-  (cd "${out_dir}" && sha256sum --quiet -c SHA256SUMS 2>/dev/null); then
+if [[ "${force}" -eq 0 ]] && up_to_date "${out_dir}" "${inputs_key}"; then
   echo "build-image: ${out_dir} is up to date (${kernel_pkg})" >&2
   exit 0
 fi

@@ -38,10 +38,9 @@ usage: $0 --image REF --name NAME [--out ROOT] [--guest DIR] [--free-mib N] [--f
 USAGE
 }
 
-die() {
-  echo "build-template: $*" >&2
-  exit 1
-}
+prog=build-template
+# shellcheck source=tools/guest/lib.sh
+source "${script_dir}/lib.sh"
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -60,9 +59,7 @@ done
 [[ "${name}" =~ ^[A-Za-z0-9_-]{1,64}$ ]] || die "--name '${name}' must be 1-64 characters of [A-Za-z0-9_-]"
 [[ "${name}" != default ]] || die "--name default is the busybox guest (build-image.sh); pick another name"
 [[ "${free_mib}" =~ ^[0-9]+$ ]] || die "--free-mib '${free_mib}' is not a number of MiB"
-for tool in skopeo umoci jq mkfs.ext4 sha256sum flock; do
-  command -v "${tool}" >/dev/null || die "'${tool}' is not installed (see tools/deps/packages.txt)"
-done
+need_tools skopeo umoci jq mkfs.ext4 sha256sum flock
 [[ "$(id -u)" -eq 0 ]] || die "needs root (the image's files keep their owners in the file system)"
 for f in vmlinux initramfs.cpio; do
   [[ -f "${guest_dir}/${f}" ]] || die "${guest_dir}/${f} is missing: run tools/guest/build-image.sh first"
@@ -77,8 +74,7 @@ mkdir -p "${out_root}"
 out_root="$(cd "${out_root}" && pwd)"
 guest_dir="$(cd "${guest_dir}" && pwd)"
 dest="${out_root}/${name}"
-exec 9>"${out_root}/.${name}.lock"
-flock -w 900 9 || die "timed out waiting for the lock on ${out_root}/.${name}.lock"
+take_lock "${out_root}/.${name}.lock" 900
 
 work="$(mktemp -d "${out_root}/.${name}.work.XXXXXX")"
 trap 'rm -rf "${work}"' EXIT
@@ -96,8 +92,7 @@ key="$(
     sha256sum "${guest_dir}/vmlinux" "${guest_dir}/initramfs.cpio" "${BASH_SOURCE[0]}" | awk '{print $1}'
   } | sha256sum | awk '{print $1}'
 )"
-if [[ "${force}" -eq 0 && -f "${dest}/inputs.key" && "$(cat "${dest}/inputs.key")" == "${key}" ]] &&
-  (cd "${dest}" && sha256sum --quiet -c SHA256SUMS 2>/dev/null); then
+if [[ "${force}" -eq 0 ]] && up_to_date "${dest}" "${key}"; then
   echo "build-template: ${dest} is up to date (${image_id})" >&2
   exit 0
 fi

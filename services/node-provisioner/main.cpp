@@ -43,7 +43,17 @@ int main(int argc, char** argv) {
     auto provisioner = std::make_shared<Provisioner>(settings->provisioner, ctx.registry());
     auto labeler = make_labeler_factory(*settings, env);
     if (once) {
-      NodeAgent agent(*provisioner, labeler, std::nullopt, ctx.registry(), settings->agent);
+      // With NATS_URL set, the round is published as in DaemonSet mode (one
+      // connection attempt: an unreachable server is exit 1, named).
+      std::optional<bus::Connection> bus;
+      if (settings->nats_configured) {
+        auto connected = ctx.connect_nats({.url = settings->nats_url,
+                                           .name = "node-provisioner",
+                                           .retry_on_failed_connect = false});
+        if (!connected) return std::unexpected(connected.error());
+        bus = std::move(*connected);
+      }
+      NodeAgent agent(*provisioner, labeler, std::move(bus), ctx.registry(), settings->agent);
       ctx.request_stop(run_once(agent, format, std::cout));
       return service::Running{};
     }

@@ -32,6 +32,14 @@ class Actuator {
   [[nodiscard]] virtual std::string_view kind() const = 0;
   // Workers it runs now.
   [[nodiscard]] virtual Result<int> current() = 0;
+  // Whether the worker with this id is one of current()'s: the controller
+  // counts the others as fixed capacity and never drains them. The default
+  // (kubernetes, exec, dry-run): every worker in aether_workers is the
+  // actuator's.
+  [[nodiscard]] virtual bool managed(const std::string& worker_id) {
+    (void)worker_id;
+    return true;
+  }
   [[nodiscard]] virtual Result<void> scale(const ScaleRequest& request) = 0;
 };
 

@@ -214,6 +214,9 @@ void Autoscaler::evaluate(bool timer_tick) {
   if (removal_) {
     for (const auto& w : removal_->workers) in.removing.insert(w.id);
   }
+  for (const auto& w : workers) {
+    if (!actuator_->managed(w.id)) in.unmanaged.insert(w.id);
+  }
   Decision d = policy_->decide(in);
   metrics_.desired.set(d.target);
   act(d, workers);

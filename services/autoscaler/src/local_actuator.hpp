@@ -35,6 +35,10 @@ class LocalActuator final : public Actuator {
   ~LocalActuator() override;
   [[nodiscard]] std::string_view kind() const override { return "local"; }
   [[nodiscard]] Result<int> current() override;
+  // Only the workers it started (a worker started otherwise is fixed capacity).
+  [[nodiscard]] bool managed(const std::string& worker_id) override {
+    return workers_.contains(worker_id);
+  }
   [[nodiscard]] Result<void> scale(const ScaleRequest& request) override;
   // Ids of the worker processes running now.
   [[nodiscard]] std::vector<std::string> running();

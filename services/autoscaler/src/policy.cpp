@@ -95,17 +95,25 @@ Decision ScalingPolicy::decide(const PolicyInput& in) {
   const Need n = need(in, &d.used_ratio);
 
   // Workers that count as replicas but not as capacity: faulty ones stay
-  // (they may recover) and need a usable worker beside them.
+  // (they may recover) and need a usable worker beside them. Workers the
+  // actuator does not manage (and nobody drains) are fixed: they stand for
+  // that many of the workers demand asks for, so the actuator adds only the rest.
   int unusable = 0;
+  int fixed = 0;
   for (const auto& w : in.workers) {
     if (w.faulty() && !w.draining && !in.removing.contains(w.id)) ++unusable;
+    if (in.unmanaged.contains(w.id) && !w.draining) ++fixed;
   }
   const int removing = static_cast<int>(in.removing.size());
-  const int target = std::clamp(n.workers + unusable, config_.min_workers, config_.max_workers);
+  const int target =
+      std::clamp(n.workers + unusable - fixed, config_.min_workers, config_.max_workers);
   d.target = target;
   const int effective = in.current - removing;  // what stays once removals finish
-  const std::string faulty_note =
+  std::string faulty_note =
       unusable > 0 ? fmt::format("; {} worker(s) with a runtime fault not counted", unusable) : "";
+  if (fixed > 0) {
+    faulty_note += fmt::format("; {} worker(s) not managed by the actuator count as fixed", fixed);
+  }
   const int stable = window_max(in.now, target);
 
   if (target > effective) {
@@ -138,7 +146,9 @@ Decision ScalingPolicy::decide(const PolicyInput& in) {
   }
   std::vector<WorkerView> idle;
   for (const auto& w : in.workers) {
-    if (w.idle() && !in.removing.contains(w.id)) idle.push_back(w);
+    if (w.idle() && !in.removing.contains(w.id) && !in.unmanaged.contains(w.id)) {
+      idle.push_back(w);
+    }
   }
   std::sort(idle.begin(), idle.end(), [](const WorkerView& a, const WorkerView& b) {
     return std::pair(removal_rank(a), a.id) < std::pair(removal_rank(b), b.id);

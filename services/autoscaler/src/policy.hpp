@@ -4,7 +4,8 @@
 // max_step_up workers per decision); scale-down only to the highest target
 // seen during the stabilisation window (so oscillating load does not flap)
 // and only by removing idle workers. Workers with a runtime fault or draining
-// are not capacity.
+// are not capacity. Workers the actuator does not manage are fixed capacity:
+// the decision's from/to/target are the actuator's own count.
 //
 // Lifecycle: one object per leader term (its window history starts empty, so
 // a new leader never scales down before one full window). Threads: one
@@ -41,6 +42,11 @@ struct PolicyInput {
   std::vector<WorkerView> workers;
   Demand demand;
   std::set<std::string> removing;  // ids being drained for removal: not capacity
+  // Ids of workers the actuator does not manage (Actuator::managed() false, e.g.
+  // `make run`'s own worker beside the local actuator's): fixed capacity. They count
+  // towards demand's workers, are never chosen for removal, and min/max bound only
+  // the actuator's own count.
+  std::set<std::string> unmanaged;
 };
 
 struct Decision {

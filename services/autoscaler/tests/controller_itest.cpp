@@ -49,7 +49,70 @@ std::string heartbeat(const std::string& id, int vms, bool draining = false) {
   return s.SerializeAsString();
 }
 
+// Dry-run, but as the local actuator beside make run's own worker: workers
+// named fixed-* are not its own.
+class BesideFixedWorkers final : public Actuator {
+ public:
+  [[nodiscard]] std::string_view kind() const override { return "dry-run"; }
+  [[nodiscard]] Result<int> current() override { return inner_.current(); }
+  [[nodiscard]] Result<void> scale(const ScaleRequest& r) override {
+    ++scales_;
+    return inner_.scale(r);
+  }
+  [[nodiscard]] bool managed(const std::string& id) override { return !id.starts_with("fixed-"); }
+  std::atomic<int> scales_{0};
+
+ private:
+  DryRunActuator inner_{[] { return 0; }};
+};
+
 }  // namespace
+
+TEST_CASE("controller: a worker the actuator does not manage is capacity it does not add again") {
+  auto b = Bus::start();
+  DecisionRecorder decisions(b.connection);
+  auto kv = bus::KvBucket::open(b.connection, "aether_workers");
+  REQUIRE(kv);
+  REQUIRE(kv->put("fixed-1", heartbeat("fixed-1", 0)));  // room for 4 VMs
+  http::Registry registry;
+  auto owned = std::make_unique<BesideFixedWorkers>();
+  auto* actuator = owned.get();
+  Autoscaler scaler(controller_config("as-fixed"), b.connection, std::move(owned), registry);
+  REQUIRE(scaler.start());
+  REQUIRE(wait_for([&] { return scaler.is_leader(); }, 5s));
+  // Two queued creates fit on fixed-1: the backlog is seen, the target stays
+  // 0 and nothing is added (it used to scale 0 -> 1 here).
+  for (int i = 0; i < 2; ++i) publish_create(b.connection, create_vm("fx-" + std::to_string(i)));
+  REQUIRE(wait_for(
+      [&] {
+        return registry.serialize().find("aether_autoscaler_backlog{consumer=\"vm-create\"} 2") !=
+               std::string::npos;
+      },
+      5s));
+  std::this_thread::sleep_for(600ms);  // a few evaluations with that backlog
+  INFO(decisions.dump());
+  CHECK_THAT(registry.serialize(), Catch::Contains("aether_autoscaler_desired_workers 0"));
+  CHECK(actuator->scales_ == 0);
+  for (const auto& d : decisions.all()) CHECK(d.action() == v1::SCALE_ACTION_HOLD);
+  // Eight in all need two workers of 4: fixed-1 is one, so the actuator adds one.
+  for (int i = 2; i < 8; ++i) publish_create(b.connection, create_vm("fx-" + std::to_string(i)));
+  auto up = decisions.wait(
+      [](const auto& d) { return d.action() == v1::SCALE_ACTION_SCALE_UP && d.to_nodes() == 1; },
+      5s);
+  REQUIRE(up);
+  CHECK(up->from_nodes() == 0);
+  CHECK_THAT(up->reason(), Catch::Contains("1 worker(s) not managed by the actuator"));
+  REQUIRE(wait_for(
+      [&] {
+        return registry.serialize().find("aether_autoscaler_backlog{consumer=\"vm-create\"} 8") !=
+               std::string::npos;
+      },
+      5s));
+  std::this_thread::sleep_for(600ms);
+  for (const auto& d : decisions.all()) {
+    if (d.action() == v1::SCALE_ACTION_SCALE_UP) CHECK(d.to_nodes() <= 1);
+  }
+}
 
 TEST_CASE("controller: creates on the bus scale up at once, the event carries the inputs") {
   auto b = Bus::start();

@@ -162,6 +162,49 @@ TEST_CASE("policy: scale-down off never removes, workers being removed are not c
   CHECK(up.to == 3);
 }
 
+TEST_CASE("policy: a worker the actuator does not manage is fixed capacity, never removed") {
+  auto c = test_policy();
+  c.min_workers = 0;
+  ScalingPolicy p(c);
+  const auto t0 = TimePoint{} + 1h;
+  // make run: its own worker "run-1" (4 vCPU) beside the local actuator's none.
+  const std::set<std::string> fixed = {"run-1"};
+  // One queued create fits on run-1: the actuator adds nothing (it used to go 0 -> 1).
+  auto one = p.decide({.now = t0,
+                       .current = 0,
+                       .workers = {worker("run-1", 0)},
+                       .demand = queued(1),
+                       .unmanaged = fixed});
+  CHECK(one.action == v1::SCALE_ACTION_HOLD);
+  CHECK(one.target == 0);
+  CHECK_THAT(one.reason, Catch::Contains("1 worker(s) not managed by the actuator"));
+  // Six more than run-1 holds (10 vCPU over 4 each): the actuator adds only 2, not 3.
+  auto flood = p.decide({.now = t0 + 1s,
+                         .current = 0,
+                         .workers = {worker("run-1", 4)},
+                         .demand = queued(6),
+                         .unmanaged = fixed});
+  CHECK(flood.action == v1::SCALE_ACTION_SCALE_UP);
+  CHECK(flood.to == 2);
+  // Everything idle a whole window later: only the actuator's own workers are drained.
+  const std::vector<WorkerView> idle = {worker("run-1", 0), worker("w-1", 0), worker("w-2", 0)};
+  auto down =
+      p.decide({.now = t0 + 2min, .current = 2, .workers = idle, .demand = {}, .unmanaged = fixed});
+  REQUIRE(down.action == v1::SCALE_ACTION_SCALE_DOWN);
+  CHECK(down.to == 0);
+  REQUIRE(down.remove.size() == 2);
+  CHECK(down.remove[0].id == "w-1");
+  CHECK(down.remove[1].id == "w-2");
+  // A faulty fixed worker is no capacity: the actuator replaces it.
+  auto fault = p.decide({.now = t0 + 3min,
+                         .current = 0,
+                         .workers = {worker("run-1", 0, false, "qemu gone")},
+                         .demand = queued(1),
+                         .unmanaged = fixed});
+  CHECK(fault.action == v1::SCALE_ACTION_SCALE_UP);
+  CHECK(fault.to == 1);
+}
+
 TEST_CASE("policy: action tokens name the event subjects") {
   CHECK(action_token(v1::SCALE_ACTION_SCALE_UP) == "scale_up");
   CHECK(action_token(v1::SCALE_ACTION_SCALE_DOWN) == "scale_down");

@@ -104,15 +104,17 @@ RoundResult NodeAgent::round() {
   return r;
 }
 
-Result<void> NodeAgent::start() {
-  if (bus_) {
-    // Events go to the contract's stream; create it if nobody has yet, but
-    // never change an operator's settings of an existing one.
-    if (auto s = bus::ensure_stream(*bus_, bus::events_stream_config(), bus::IfExists::kLeave);
-        !s) {
-      spdlog::warn("stream AETHER_EVENTS: {} (events may be lost)", s.error().message);
-    }
+void NodeAgent::ensure_events_stream() {
+  if (!bus_) return;
+  // Events go to the contract's stream; create it if nobody has yet, but
+  // never change an operator's settings of an existing one.
+  if (auto s = bus::ensure_stream(*bus_, bus::events_stream_config(), bus::IfExists::kLeave); !s) {
+    spdlog::warn("stream AETHER_EVENTS: {} (events may be lost)", s.error().message);
   }
+}
+
+Result<void> NodeAgent::start() {
+  ensure_events_stream();
   (void)round();
   if (bus_) {
     auto service = bus::Service::start(

@@ -63,6 +63,9 @@ class NodeAgent {
 
   // One round now: provision, label, publish.
   RoundResult round();
+  // Creates stream AETHER_EVENTS if nobody has yet (never changes an existing
+  // one); start() does it, a `--once` round calls it first. No-op without a bus.
+  void ensure_events_stream();
   [[nodiscard]] Result<void> start();
   void stop();
 

@@ -95,6 +95,7 @@ Result<ServiceSettings> build_settings(const ProvisionerFields& f, const EnvGett
                                        const std::string& version) {
   ServiceSettings s;
   s.nats_url = f.nats_url.value();
+  s.nats_configured = f.nats_url.from_env();
   auto& p = s.provisioner;
   p.node = f.node.value();
   if (p.node.empty()) {

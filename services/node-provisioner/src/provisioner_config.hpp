@@ -18,6 +18,9 @@ struct ServiceSettings {
   ProvisionerConfig provisioner;
   NodeAgentOptions agent;
   std::string nats_url;
+  // NATS_URL came from the environment (not the default): `--once` publishes
+  // its NodeEvent there too (DaemonSet mode always connects).
+  bool nats_configured = false;
   KubeMode kube = KubeMode::kOff;
   std::string kubeconfig;  // for kKubeconfig
   std::string kube_context;

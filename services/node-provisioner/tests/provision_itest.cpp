@@ -267,8 +267,8 @@ TEST_CASE("once mode: the report on stdout and the documented exit codes") {
   const std::string bin = std::string(std::getenv("AETHER_BINARY_DIR")) +
                           "/services/node-provisioner/aether-node-provisioner";
   const std::string env =
-      "AETHER_LOG_LEVEL=warn AETHER_NODE_NAME=node-once AETHER_ASSET_DIR=" + assets.path.string() +
-      " AETHER_GUEST_SOURCE_DIR=" + guest_dir().string() +
+      "env -u NATS_URL AETHER_LOG_LEVEL=warn AETHER_NODE_NAME=node-once AETHER_ASSET_DIR=" +
+      assets.path.string() + " AETHER_GUEST_SOURCE_DIR=" + guest_dir().string() +
       " AETHER_MIN_DISK_FREE=256MiB AETHER_KUBE=off ";
   // Share the binary's probe cache with ours: no second boot.
   fs::create_directories(assets.path);
@@ -292,4 +292,51 @@ TEST_CASE("once mode: the report on stdout and the documented exit codes") {
       devstack::run_command("AETHER_EXTRA_ASSETS=fc=/x " + bin + " --once 2>&1; echo \"exit=$?\"");
   CHECK_THAT(bad.output, Catch::Contains("AETHER_EXTRA_ASSETS item 'fc=/x'"));
   CHECK_THAT(bad.output, Catch::Contains("exit=3"));
+}
+
+TEST_CASE("once mode with NATS_URL set publishes the round's NodeEvent") {
+  auto nats = devstack::NatsServer::start();
+  REQUIRE(nats);
+  TempDir assets;
+  const std::string bin = std::string(std::getenv("AETHER_BINARY_DIR")) +
+                          "/services/node-provisioner/aether-node-provisioner";
+  fs::create_directories(assets.path);
+  fs::create_directories(probe_cache());
+  fs::create_directory_symlink(probe_cache(), assets.path / "probe-cache");
+  const std::string env =
+      "AETHER_LOG_LEVEL=warn AETHER_NODE_NAME=node-once.local AETHER_ASSET_DIR=" +
+      assets.path.string() + " AETHER_GUEST_SOURCE_DIR=" + guest_dir().string() +
+      " AETHER_MIN_DISK_FREE=256MiB AETHER_KUBE=off AETHER_ALLOW_EMULATION=true ";
+  // No stream yet: --once creates AETHER_EVENTS (as `make run` calls it before
+  // any other service has provisioned the bus).
+  const auto run = devstack::run_command(env + "NATS_URL=" + nats->url() + " " + bin +
+                                         " --once --report text; echo \"exit=$?\"");
+  CHECK_THAT(run.output, Catch::Contains("provisioned (usable"));
+  CHECK_THAT(run.output, Catch::Contains("exit=0"));
+
+  auto bus = bus::Connection::connect({.url = nats->url(), .name = "np-once-itest"});
+  REQUIRE(bus);
+  REQUIRE(bus::ensure_consumer(*bus, {.stream = "AETHER_EVENTS",
+                                      .durable = "np-once-itest",
+                                      .filter_subject = "aether.evt.node.>"}));
+  auto consumer = bus::PullConsumer::bind(*bus, "AETHER_EVENTS", "np-once-itest");
+  REQUIRE(consumer);
+  auto got = consumer->fetch(10, std::chrono::seconds(5));
+  REQUIRE(got);
+  REQUIRE(got->size() == 1);
+  CHECK((*got)[0].subject() == "aether.evt.node.node-once_local.provisioned");
+  auto event = (*got)[0].decode_as<v1::NodeEvent>();
+  REQUIRE(event);
+  CHECK(event->node() == "node-once.local");
+  CHECK(event->usable());
+  CHECK(event->checks_size() >= 11);
+
+  // NATS_URL set but nothing listens: exit 1, naming NATS; nothing half-done.
+  const auto port = nats->port();
+  (void)nats->stop();
+  const auto down =
+      devstack::run_command(env + "NATS_URL=nats://127.0.0.1:" + std::to_string(port) + " " + bin +
+                            " --once 2>&1; echo \"exit=$?\"");
+  CHECK_THAT(down.output, Catch::Contains("NATS"));
+  CHECK_THAT(down.output, Catch::Contains("exit=1"));
 }

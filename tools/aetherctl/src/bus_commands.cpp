@@ -3,6 +3,7 @@
 #include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -253,11 +254,23 @@ Result<int> list_services(Context& ctx) {
     return fail(kExitUnavailable, "cannot publish $SRV.INFO on NATS " + ctx.settings().nats_url);
   }
   Json services = Json::array();
-  // Answers come within a round trip; stop once none came for a while.
+  // Every service answers once, at its own pace (a loaded machine delays the
+  // first by well over a round trip). With none listening the server says so at
+  // once (no responders). So: wait up to the command's timeout for the first
+  // answer, then keep collecting while answers come within a quiet period of
+  // twice the first one's delay (at least 500 ms).
+  const auto started = std::chrono::steady_clock::now();
+  auto wait = ctx.timeout();
   for (;;) {
     natsMsg* raw_msg = nullptr;
-    if (natsSubscription_NextMsg(&raw_msg, sub.get(), 500) != NATS_OK) break;
+    if (natsSubscription_NextMsg(&raw_msg, sub.get(), wait.count()) != NATS_OK) break;
     bus::MsgPtr msg(raw_msg);
+    if (natsMsg_IsNoResponders(msg.get())) break;
+    if (services.empty()) {
+      const auto first = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - started);
+      wait = std::max(std::chrono::milliseconds(500), 2 * first);
+    }
     Json info =
         Json::parse(std::string_view(natsMsg_GetData(msg.get()),
                                      static_cast<std::size_t>(natsMsg_GetDataLength(msg.get()))),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make_run_itest BUILD_DIR: run.sh up detached in a temp state dir, check the
-# demo's output came from inside the microVM, run.sh down, then check that no
-# process it started and no port it recorded is left.
+# demo's output came from inside the microVM, run the README's marked commands
+# against it (readme_check.sh), run.sh down, then check that no process it
+# started and no port it recorded is left.
 set -euo pipefail
 BUILD=$(cd "${1:?usage: make_run_itest.sh BUILD_DIR}" && pwd)
 RUNSH=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/run.sh
@@ -36,6 +37,10 @@ out=$(<"$STATE/run/demo.out")
 grep -q "^  VM id:" "$STATE/up.out" || fail "no VM id printed"
 trace=$(sed -n 's/^  trace id:  //p' "$STATE/up.out")
 [[ $trace =~ ^[0-9a-f]{32}$ ]] || fail "no trace id printed"
+
+# Every README command marked for it works as written against this stack
+# (issue 13): tools/run/tests/readme_check.sh, in a fresh shell's environment.
+"$(dirname "${BASH_SOURCE[0]}")/readme_check.sh" "$STATE" "$BUILD" || fail "a README command does not work as written"
 
 # A second up reuses what runs: same pids.
 pids_before=$(cat "$STATE"/run/*.pid | sort)

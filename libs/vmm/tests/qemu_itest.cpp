@@ -44,6 +44,10 @@ TEST_CASE("a QEMU microVM boots, runs commands, moves files and shuts down") {
   CHECK(uname->exit_code() == 0);
   CHECK_THAT(uname->stdout(), Catch::StartsWith("Linux"));
   CHECK_THAT(uname->stdout(), Catch::Contains(vm.hello().kernel_release()));
+  // The guest is named from the initramfs' /etc/hostname, not the kernel's "(none)".
+  auto hostname = vm.exec(command({"uname", "-n"}));
+  REQUIRE(hostname);
+  CHECK(hostname->stdout() == "aether\n");
 
   // stdin in, a non-zero exit out, and the agent's span in the caller's trace.
   auto request = command({"sh", "-c", "read line; echo \"got $line\"; echo oops >&2; exit 7"});

@@ -81,6 +81,13 @@ void mount_kernel_filesystems() {
     }
     if (console > 2) ::close(console);
   }
+  // The kernel starts as "(none)"; the initramfs names the guest in /etc/hostname
+  // (a restored VM later gets its own name in the Restored frame).
+  if (const std::string name = read_first_line("/etc/hostname"); !name.empty()) {
+    if (::sethostname(name.data(), name.size()) != 0) {
+      console_log("hostname " + name + ": " + std::strerror(errno));
+    }
+  }
 }
 
 std::vector<std::string> load_modules(const std::string& list_path,

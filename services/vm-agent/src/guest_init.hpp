@@ -14,8 +14,9 @@ namespace aether::vm_agent {
 [[nodiscard]] std::map<std::string, std::string> read_kernel_cmdline(
     const std::string& path = "/proc/cmdline");
 
-// Mounts /proc, /sys, /dev (devtmpfs), /dev/pts, /tmp and /run, and points
-// stdin/stdout/stderr at /dev/console. Failures are logged, not fatal.
+// Mounts /proc, /sys, /dev (devtmpfs), /dev/pts, /tmp and /run, points
+// stdin/stdout/stderr at /dev/console and sets the host name from
+// /etc/hostname. Failures are logged, not fatal.
 void mount_kernel_filesystems();
 
 // Loads each module named in list_path (one file name a line, dependency

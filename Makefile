@@ -78,7 +78,7 @@ clean:
 # tagged aether/<service>:<version>-<git sha> (tools/images/README.md).
 # images-setup installs podman, runc, containers.conf and the debootstrap'd
 # base image where no registry is reachable (idempotent).
-.PHONY: images-setup images images-stack images-smoke e2e-containers e2e-kind
+.PHONY: images-setup images images-stack images-smoke images-host-smoke e2e-containers e2e-kind
 
 images-setup:
 	@if command -v docker >/dev/null && ! command -v podman >/dev/null; then echo "images: docker present, no setup"; \
@@ -94,6 +94,13 @@ images-stack: images-setup
 
 images-smoke:
 	tools/images/smoke-test.sh
+
+# The CI-speed path (tools/images/README.md, "CI"): the final stages from this
+# build tree's binaries and guest (nothing compiled in the image), tagged
+# <version>-<sha>-host, then the same smoke test on them.
+images-host-smoke: images-setup build
+	cd $(BUILD) && ctest -R '^vmm_guest_image$$' --output-on-failure > /dev/null
+	tools/images/tests/images_host_smoke_test.sh $(BUILD)
 
 # The e2e suite (e2e/README.md): one scenario suite, one target each.
 # e2e: the local platform (tools/run/run.sh on free ports, real microVMs);

@@ -24,6 +24,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SELF=$ROOT/e2e/targets/containers.sh
+# shellcheck source=e2e/targets/common.sh
+source "$ROOT/e2e/targets/common.sh"
 ENGINE=${AETHER_CONTAINER_ENGINE:-podman}
 BUILD=${AETHER_E2E_BUILD_DIR:-${AETHER_BUILD_DIR:-$ROOT/build}}
 
@@ -256,17 +258,8 @@ EOF
   [[ -n $key ]] || die "tenant create printed no key (log: $LOGS/tenant.log)"
   trap - EXIT
 
-  (
-    umask 077
-    cat >"$STATE/e2e.env" <<EOF
-export AETHER_API_URL=http://127.0.0.1:$HTTP_PORT
-export AETHER_API_KEY=$key
-export NATS_URL=nats://127.0.0.1:$NATS_PORT
-export AETHER_JAEGER_URL=http://127.0.0.1:$SINK_PORT
-export AETHER_E2E_TARGET=containers
-export AETHER_E2E_CONTROL="$SELF fault $STATE"
-EOF
-  )
+  e2e_write_env "$STATE/e2e.env" containers "http://127.0.0.1:$HTTP_PORT" "$key" \
+    "nats://127.0.0.1:$NATS_PORT" "http://127.0.0.1:$SINK_PORT" "$SELF fault $STATE"
   say "up: $STATE/e2e.env"
 }
 

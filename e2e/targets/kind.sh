@@ -11,6 +11,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SELF=$ROOT/e2e/targets/kind.sh
+# shellcheck source=e2e/targets/common.sh
+source "$ROOT/e2e/targets/common.sh"
 CLUSTER=${AETHER_E2E_KIND_CLUSTER:-aether}
 NS=aether
 NODE_NS=aether-node
@@ -66,14 +68,8 @@ up() {
   # An operator tenant for the suite (another key when it exists already).
   key=$(k -n "$NS" exec deploy/api -- aether-api tenant create e2e --operator 2>/dev/null ||
     k -n "$NS" exec deploy/api -- aether-api tenant create e2e --operator --existing)
-  {
-    echo "export AETHER_API_URL='http://127.0.0.1:$api'"
-    echo "export AETHER_API_KEY='$key'"
-    echo "export NATS_URL='nats://127.0.0.1:$nats'"
-    echo "export AETHER_JAEGER_URL='http://127.0.0.1:$jaeger'"
-    echo "export AETHER_E2E_TARGET='kind'"
-    echo "export AETHER_E2E_CONTROL='$SELF fault $STATE'"
-  } >"$STATE/e2e.env"
+  e2e_write_env "$STATE/e2e.env" kind "http://127.0.0.1:$api" "$key" "nats://127.0.0.1:$nats" \
+    "http://127.0.0.1:$jaeger" "$SELF fault $STATE"
 }
 
 down() {

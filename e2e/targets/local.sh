@@ -10,6 +10,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SELF=$ROOT/e2e/targets/local.sh
 RUNSH=$ROOT/tools/run/run.sh
+# shellcheck source=e2e/targets/common.sh
+source "$ROOT/e2e/targets/common.sh"
 BUILD=${AETHER_E2E_BUILD_DIR:-$ROOT/build}
 CMD=${1:-}
 STATE=${2:-}
@@ -69,15 +71,9 @@ up() {
   key=$(<"$STATE/run/tenant.key")
   # shellcheck disable=SC1091
   source "$STATE/stack.env"
-  {
-    echo "export AETHER_API_URL='http://127.0.0.1:$AETHER_HTTP_PORT'"
-    echo "export AETHER_API_KEY='$key'"
-    echo "export NATS_URL='$NATS_URL'"
-    # The OTLP sink answers the Jaeger query API on its own port (when it does).
-    echo "export AETHER_JAEGER_URL='${OTEL_EXPORTER_OTLP_ENDPOINT:-}'"
-    echo "export AETHER_E2E_TARGET='local'"
-    echo "export AETHER_E2E_CONTROL='$SELF fault $STATE'"
-  } >"$STATE/e2e.env"
+  # The OTLP sink answers the Jaeger query API on its own port (when it does).
+  e2e_write_env "$STATE/e2e.env" local "http://127.0.0.1:$AETHER_HTTP_PORT" "$key" "$NATS_URL" \
+    "${OTEL_EXPORTER_OTLP_ENDPOINT:-}" "$SELF fault $STATE"
 }
 
 down() {

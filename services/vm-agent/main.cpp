@@ -52,9 +52,9 @@ bool parse_config(const std::map<std::string, std::string>& cmdline, Config& con
                   std::string& problem) {
   if (auto it = cmdline.find("aether.agent.mode"); it != cmdline.end()) {
     if (it->second != "normal" && it->second != "garbage" && it->second != "oversized" &&
-        it->second != "silent") {
-      problem =
-          "aether.agent.mode must be normal|garbage|oversized|silent, got '" + it->second + "'";
+        it->second != "silent" && it->second != "truncated") {
+      problem = "aether.agent.mode must be normal|garbage|oversized|silent|truncated, got '" +
+                it->second + "'";
       return false;
     }
     config.mode = it->second;

@@ -12,7 +12,7 @@
 # AETHER_APT_CACHE_DIR (host .deb cache mounted into the build; default
 # /var/cache/apt/archives with the debootstrap'd base, else off).
 # Prints the tags built, one a line, on stdout (progress on stderr), and
-# writes them to build/images.txt for the smoke test; each image is tagged
+# writes them to build/images.txt (AETHER_IMAGES_LIST) for the smoke test; each image is tagged
 # <version> too, the tag the kustomize overlays pin.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -59,6 +59,33 @@ if [ "${AETHER_IMAGE_CONTEXT:-commit}" = commit ] && git rev-parse HEAD >/dev/nu
   find "$ctx" -exec touch -h -d @1700000000 {} +
 fi
 
+# AETHER_IMAGE_BINARIES=BUILD_DIR: the CI-speed path. The final stages take
+# the binaries and guest assets BUILD_DIR already holds (the host's `make
+# build` and the vmm_guest_image test), staged into the context's .prebuilt/
+# with their runtime package lists; nothing is compiled in the image. The
+# images are tagged <version>-<sha>-host (never the release tag: they are
+# the host tree's, not the commit's).
+prebuilt=${AETHER_IMAGE_BINARIES:-}
+if [ -n "$prebuilt" ]; then
+  [ "$ctx" != "$root" ] || { ctx=$(mktemp -d /var/tmp/aether-image-context.XXXXXX); trap 'rm -rf "$ctx"' EXIT; git archive HEAD | tar -x -C "$ctx"; }
+  mkdir -p "$ctx/.prebuilt/bin" "$ctx/.prebuilt/guest"
+  for s in "${services[@]}"; do
+    [ "$s" != stack ] || continue
+    bin="$prebuilt/services/$s/aether-$s"
+    [ -x "$bin" ] || { echo "images: $bin is not built (AETHER_IMAGE_BINARIES=$prebuilt)" >&2; exit 2; }
+    strip -o "$ctx/.prebuilt/bin/aether-$s" "$bin"
+    tools/images/runtime-packages.sh "$ctx/.prebuilt/bin/aether-$s" >"$ctx/.prebuilt/aether-$s.packages"
+  done
+  for f in vmlinux initramfs.cpio manifest.json SHA256SUMS; do
+    [ -f "$prebuilt/guest/$f" ] || { echo "images: $prebuilt/guest/$f is missing (ctest -R '^vmm_guest_image\$' builds the guest)" >&2; exit 2; }
+    cp "$prebuilt/guest/$f" "$ctx/.prebuilt/guest/"
+  done
+  find "$ctx/.prebuilt" -exec touch -h -d @1700000000 {} +
+  tag="$tag-host"
+fi
+binaries=from-source
+[ -z "$prebuilt" ] || binaries=from-host
+
 base=${AETHER_BASE_IMAGE:-}
 if [ -z "$base" ]; then
   if [ "$engine" = podman ] && podman image exists localhost/debian:12; then base=localhost/debian:12
@@ -67,11 +94,13 @@ fi
 
 args=(build --network host
   --build-arg "BASE_IMAGE=$base" --build-arg "VERSION=$version" --build-arg "GIT_SHA=$sha"
-  --build-arg "SERVICES=${services[*]}"
+  --build-arg "SERVICES=${services[*]}" --build-arg "BINARIES=$binaries"
   # on the command line too: podman's layer cache keeps the runtime stage's
   # LABEL layer across builds whatever the GIT_SHA build argument says, so
   # images of a new commit carried the old revision (found by the smoke test)
   --label "org.opencontainers.image.version=$version" --label "org.opencontainers.image.revision=$sha")
+# AETHER_IMAGE_NO_CACHE=1: no layer cache (what a fresh CI machine sees)
+[ -z "${AETHER_IMAGE_NO_CACHE:-}" ] || args+=(--no-cache)
 ccache_dir=${AETHER_CCACHE_DIR:-$(ccache -k cache_dir 2>/dev/null || true)}
 if [ "$engine" = podman ] && [ "$ccache_dir" != off ] && [ -n "$ccache_dir" ]; then
   mkdir -p "$ccache_dir"
@@ -98,8 +127,9 @@ fi
 
 # build/images.txt: one tag per image, the last one built of each (a build of
 # some images keeps the others' lines)
-mkdir -p build
-touch build/images.txt
+list=${AETHER_IMAGES_LIST:-build/images.txt}
+mkdir -p "$(dirname "$list")"
+touch "$list"
 start=$(date +%s)
 for s in "${services[@]}"; do
   t0=$(date +%s)
@@ -107,9 +137,9 @@ for s in "${services[@]}"; do
   "$engine" "${args[@]}" -f "$ctx/Containerfile" --target "$s" -t "$repo/$s:$tag" "$ctx" >&2
   echo "images: $repo/$s:$tag in $(($(date +%s) - t0)) s" >&2
   # the release version too (the overlays pin it): never :latest
-  "$engine" tag "$repo/$s:$tag" "$repo/$s:$version"
-  grep -v "^$repo/$s:" build/images.txt >build/images.txt.new || true
-  echo "$repo/$s:$tag" | tee -a build/images.txt.new
-  mv build/images.txt.new build/images.txt
+  [ -n "$prebuilt" ] || "$engine" tag "$repo/$s:$tag" "$repo/$s:$version"
+  grep -v "^$repo/$s:" "$list" >"$list.new" || true
+  echo "$repo/$s:$tag" | tee -a "$list.new"
+  mv "$list.new" "$list"
 done
 echo "images: ${#services[@]} image(s) in $(($(date +%s) - start)) s" >&2

@@ -73,11 +73,14 @@ for image in "${images[@]}"; do
   svc=${image##*/}; svc=${svc%%:*}
   tag=${image##*:}
   version=${tag%%-*}
+  # the git sha the tag names; a -host tag (AETHER_IMAGE_BINARIES) is that
+  # commit's tree built on the host
+  revision=${tag#*-}; revision=${revision%-host}
   echo "== $image"
   if [ "$svc" = stack ]; then smoke_stack "$image"; continue; fi
   check "$svc --version names $version" sh -c "${run[*]} --rm $image --version | grep -F '$version'"
   check "$svc labels: version and revision" sh -c \
-    "$engine image inspect --format '{{index .Labels \"org.opencontainers.image.version\"}} {{index .Labels \"org.opencontainers.image.revision\"}}' $image | grep -Fx '$version ${tag#*-}'"
+    "$engine image inspect --format '{{index .Labels \"org.opencontainers.image.version\"}} {{index .Labels \"org.opencontainers.image.revision\"}}' $image | grep -Fx '$version $revision'"
   case $svc in
     vm-worker | node-provisioner) ;;
     *) check "$svc runs as uid 65532" sh -c "$engine image inspect --format '{{.Config.User}}' $image | grep -Fx 65532:65532" ;;

@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <aether/trace/trace.hpp>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "connection_state.hpp"
 #include "status.hpp"
@@ -124,6 +126,18 @@ Result<Connection> Connection::connect(const ConnectOptions& o) {
   if (o.max_reconnect_attempts < -1) {
     return fail(Errc::kInvalidArgument, "max_reconnect_attempts must be -1 (forever) or >= 0");
   }
+  // A list (NATS_URL=nats://a:4222,nats://b:4222) goes in as a server pool:
+  // natsOptions_SetURL takes one URL and would read the rest as its port.
+  std::vector<std::string> servers;
+  for (std::size_t at = 0; at <= o.url.size();) {
+    const auto comma = std::min(o.url.find(',', at), o.url.size());
+    auto item = o.url.substr(at, comma - at);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (item.empty()) return fail(Errc::kInvalidArgument, "NATS url '" + o.url + "': empty item");
+    servers.push_back(std::move(item));
+    at = comma + 1;
+  }
   natsOptions* raw_opts = nullptr;
   if (auto s = natsOptions_Create(&raw_opts); s != NATS_OK) {
     return detail::fail_status(s, "creating nats options");
@@ -137,7 +151,13 @@ Result<Connection> Connection::connect(const ConnectOptions& o) {
     if (!log_owned_by_cnats) delete log;
   };
 
-  Result<void> r = check(natsOptions_SetURL(opts.get(), o.url.c_str()), "NATS url");
+  std::vector<const char*> server_ptrs;
+  for (const auto& server : servers) server_ptrs.push_back(server.c_str());
+  Result<void> r = servers.size() == 1
+                       ? check(natsOptions_SetURL(opts.get(), servers[0].c_str()), "NATS url")
+                       : check(natsOptions_SetServers(opts.get(), server_ptrs.data(),
+                                                      static_cast<int>(server_ptrs.size())),
+                               "NATS server list");
   if (r) r = check(natsOptions_SetName(opts.get(), events->name.c_str()), "connection name");
   if (r) r = check(natsOptions_SetAllowReconnect(opts.get(), true), "allow reconnect");
   if (r) r = check(natsOptions_SetMaxReconnect(opts.get(), o.max_reconnect_attempts), "reconnects");

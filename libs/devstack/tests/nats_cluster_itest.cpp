@@ -129,3 +129,9 @@ TEST_CASE("NatsCluster names bad options and bad node indexes", "[nats-cluster]"
   REQUIRE_FALSE(out);
   CHECK_THAT(out.error().message, Catch::Contains("node 3 does not exist"));
 }
+
+TEST_CASE("A NATS URL list with an empty item is refused, naming it", "[nats-cluster]") {
+  auto c = bus::Connection::connect({.url = "nats://127.0.0.1:1,,nats://127.0.0.1:2"});
+  REQUIRE_FALSE(c);
+  CHECK_THAT(c.error().message, Catch::Contains("empty item"));
+}

@@ -181,6 +181,21 @@ TEST_CASE("a hostile guest is killed with an error, never a hang") {
     CHECK_FALSE(process_alive(pid));
     CHECK(vm.exec(command({"true"})).error().code == Errc::kVmDead);
   }
+  SECTION("a truncated frame as an answer") {
+    auto config = guest_config(root, "truncated");
+    config.extra_cmdline = "aether.agent.mode=truncated";
+    config.request_timeout = std::chrono::seconds(5);
+    auto booted = runtime->boot(config);
+    REQUIRE(booted);
+    auto& vm = **booted;
+    const int pid = vm.vmm_pid();
+    auto ping = vm.ping();
+    REQUIRE_FALSE(ping);
+    CHECK(ping.error().code == Errc::kTimeout);
+    CHECK(vm.status().state == VmState::kFailed);
+    CHECK_FALSE(process_alive(pid));
+    CHECK(vm.exec(command({"true"})).error().code == Errc::kVmDead);
+  }
   SECTION("silence") {
     auto config = guest_config(root, "silent");
     config.extra_cmdline = "aether.agent.mode=silent";

@@ -24,7 +24,8 @@ namespace aether::vm_agent {
 struct AgentOptions {
   bool pid1 = false;  // reap every orphan; power off on Shutdown
   std::string version = "dev";
-  std::string mode = "normal";  // "normal" | "garbage" | "oversized" | "silent" (hostile tests)
+  std::string mode =
+      "normal";  // "normal" | "garbage" | "oversized" | "silent" | "truncated" (hostile tests)
   std::size_t max_file_bytes = 256u << 20;
   std::size_t max_frame = guest_proto::kDefaultMaxFrame;
   // When set (a mounted root filesystem, e.g. /rootfs), commands run chrooted

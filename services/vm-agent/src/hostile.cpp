@@ -66,6 +66,23 @@ ServeEnd Agent::serve_hostile() {
     }
     return drain(fd_, options_.pid1);
   }
+  if (options_.mode == "truncated") {
+    v1::GuestFrame hello;
+    hello.mutable_hello()->set_agent_version(options_.version);
+    hello.mutable_hello()->set_mode(options_.mode);
+    (void)guest_proto::write_frame(fd_, hello, deadline());
+    // Answer the first request with a frame announcing 256 bytes that brings
+    // 6 of them, then nothing more (the channel stays open).
+    bool saw = false;
+    (void)drain(fd_, options_.pid1, 1, &saw);
+    if (saw)
+      (void)guest_proto::write_all(fd_,
+                                   std::string("\x00\x00\x01\x00\x0a\x03"
+                                               "abc",
+                                               9),
+                                   deadline());
+    return drain(fd_, options_.pid1);
+  }
   send_error(0, 400, "unknown agent mode '" + options_.mode + "'");
   options_.mode = "normal";
   return serve();

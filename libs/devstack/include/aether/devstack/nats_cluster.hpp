@@ -8,7 +8,8 @@
 // and returns once every node routes to every other and the JetStream meta
 // group has a leader. kill_node() SIGKILLs one (a crash), stop_node() stops it
 // gracefully, start_node() brings it back on the same ports and store and
-// waits until it has rejoined and its streams are current (its full /healthz).
+// waits until it has rejoined and its stream replicas are current (as each
+// stream's leader reports in /jsz).
 // urls() is the client URL list (comma-separated, as cnats and NATS_URL take it).
 //
 // Owns the nodes and (unless state_dir is given) a temporary dir holding
@@ -65,6 +66,8 @@ class NatsCluster {
  private:
   NatsCluster() = default;
   [[nodiscard]] Result<void> check_index(std::size_t i, const char* what) const;
+  // Node i's replica of every stream is current at that stream's leader.
+  [[nodiscard]] bool replicas_current(std::size_t i, std::string& why) const;
 
   StateDir dir_;                   // declared first: destroyed after the nodes
   std::vector<NatsServer> nodes_;  // node i's state in dir_/n<i>

@@ -135,3 +135,52 @@ TEST_CASE("A NATS URL list with an empty item is refused, naming it", "[nats-clu
   REQUIRE_FALSE(c);
   CHECK_THAT(c.error().message, Catch::Contains("empty item"));
 }
+
+namespace {
+
+// The replica count of stream `name`, read with cnats.
+int stream_replicas(bus::Connection& c, const char* name) {
+  jsCtx* js = nullptr;
+  REQUIRE(natsConnection_JetStream(&js, c.native(), nullptr) == NATS_OK);
+  jsStreamInfo* info = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_GetStreamInfo(&info, js, name, nullptr, &code);
+  jsCtx_Destroy(js);
+  INFO("stream " << name << ": " << natsStatus_GetText(s) << " (" << code << ")");
+  REQUIRE(s == NATS_OK);
+  const int replicas = static_cast<int>(info->Config->Replicas);
+  jsStreamInfo_Destroy(info);
+  return replicas;
+}
+
+}  // namespace
+
+TEST_CASE("NatsCluster: the bus contract provisioned with 3 replicas, an R1 stream brought to R3",
+          "[nats-cluster]") {
+  auto cluster = NatsCluster::start();
+  INFO((cluster ? std::string() : cluster.error().message));
+  REQUIRE(cluster.has_value());
+  auto c = bus::Connection::connect({.url = cluster->urls(), .name = "cluster-provision"});
+  REQUIRE(c);
+  // A service that provisioned with the default (1) first, as a single-server
+  // deployment moved onto a cluster would have.
+  auto single = bus::provision(*c);
+  INFO((single ? std::string() : single.error().message));
+  REQUIRE(single);
+  CHECK(stream_replicas(*c, "AETHER_CMDS") == 1);
+
+  bus::ProvisionConfig three;
+  three.replicas = 3;
+  auto report = bus::provision(*c, three);
+  INFO((report ? std::string() : report.error().message));
+  REQUIRE(report);
+  CHECK(report->changed());
+  for (const char* name :
+       {"AETHER_CMDS", "AETHER_EVENTS", "KV_aether_workers", "KV_aether_leases"}) {
+    CHECK(stream_replicas(*c, name) == 3);
+  }
+  // Provisioning again with the same value changes nothing.
+  auto again = bus::provision(*c, three);
+  REQUIRE(again);
+  CHECK_FALSE(again->changed());
+}

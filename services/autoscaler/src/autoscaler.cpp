@@ -42,7 +42,7 @@ bool Autoscaler::is_leader() const { return lease_ && lease_->is_leader(); }
 
 Result<void> Autoscaler::start() {
   if (config_.provision) {
-    if (auto p = bus::provision(connection_); !p) {
+    if (auto p = bus::provision(connection_, *config_.provision); !p) {
       return fail(Errc::kBus, "provisioning the bus: " + p.error().message);
     }
   }

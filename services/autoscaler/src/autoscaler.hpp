@@ -27,6 +27,7 @@
 
 #include "actuator.hpp"
 #include "aether/bus/connection.hpp"
+#include "aether/bus/jetstream.hpp"
 #include "aether/bus/kv.hpp"
 #include "aether/http/metrics.hpp"
 #include "bus_listener.hpp"
@@ -51,7 +52,8 @@ struct AutoscalerConfig {
   std::chrono::milliseconds retry_initial{1'000};
   std::chrono::milliseconds retry_max{60'000};
   Resources default_vm{1, 256, 1};  // size of a queued create before any is seen
-  bool provision = true;
+  // The bus contract's resources, made at start; nullopt: left to others.
+  std::optional<bus::ProvisionConfig> provision = bus::ProvisionConfig{};
 };
 
 class Autoscaler {

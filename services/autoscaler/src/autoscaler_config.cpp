@@ -6,6 +6,7 @@
 
 #include "aether/bus/jetstream.hpp"
 #include "aether/process/process.hpp"
+#include "aether/service/provision_options.hpp"
 
 namespace aether::autoscaler {
 
@@ -114,8 +115,7 @@ class ConfigFields {
         retry_max(s.duration("AETHER_AUTOSCALER_RETRY_MAX", std::chrono::minutes(1),
                              "longest wait between actuator retries")
                       .range(milliseconds(10), std::chrono::hours(1))),
-        provision(s.boolean("AETHER_PROVISION", true,
-                            "create/update streams, consumer, buckets at start")),
+        provision(s),
         exec_command(s.string("AETHER_AUTOSCALER_EXEC_COMMAND", "",
                               "exec actuator: shell command run with the count as $1")
                          .check([this](const std::string& v) -> std::optional<std::string> {
@@ -193,7 +193,7 @@ class ConfigFields {
   cfg::DurationField& drain_timeout;
   cfg::DurationField& retry_initial;
   cfg::DurationField& retry_max;
-  cfg::BoolField& provision;
+  service::ProvisionOptions provision;
   cfg::StringField& exec_command;
   cfg::StringField& exec_query;
   cfg::DurationField& exec_timeout;
@@ -238,7 +238,7 @@ Result<Settings> build_settings(const ConfigFields& f, const cfg::EnvLookup& env
   a.drain_timeout = f.drain_timeout.value();
   a.retry_initial = f.retry_initial.value();
   a.retry_max = f.retry_max.value();
-  a.provision = f.provision.value();
+  a.provision = f.provision.config();
   // Rechecked here too: a test or tool may build settings without load()'s rules.
   if (a.policy.min_workers > a.policy.max_workers) {
     return fail(Errc::kInvalidConfig,

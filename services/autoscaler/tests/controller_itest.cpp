@@ -30,7 +30,7 @@ AutoscalerConfig controller_config(const std::string& id) {
   c.eval_interval = 200ms;
   c.retry_initial = 200ms;
   c.retry_max = 2s;
-  c.provision = false;
+  c.provision = std::nullopt;
   return c;
 }
 

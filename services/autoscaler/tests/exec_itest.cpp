@@ -104,7 +104,7 @@ TEST_CASE("exec: the controller retries a failing actuator with backoff and repo
   cfg.eval_interval = 50ms;
   cfg.retry_initial = 200ms;
   cfg.retry_max = 800ms;
-  cfg.provision = false;
+  cfg.provision = std::nullopt;
   ExecConfig ec;
   ec.command = "echo 'quota exceeded' >&2; exit 1";
   ec.log_dir = dir.path;

@@ -272,7 +272,7 @@ TEST_CASE("kubernetes: the controller sets replicas from creates published on NA
               .worker_capacity = {4, 4096, 2}};
   c.lease.ttl = 1s;
   c.eval_interval = 200ms;
-  c.provision = false;
+  c.provision = std::nullopt;
   http::Registry registry;
   Autoscaler scaler(c, b.connection,
                     std::make_unique<KubernetesActuator>(k8s_config(api, dir, tls)), registry);

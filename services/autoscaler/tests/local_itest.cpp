@@ -113,7 +113,7 @@ TEST_CASE("local: a create starts a real worker that takes it, idle, it is drain
               .worker_capacity = {2, 1024, 2}};
   c.lease.ttl = 1s;
   c.eval_interval = 200ms;
-  c.provision = false;
+  c.provision = std::nullopt;
   http::Registry registry;
   Autoscaler scaler(c, b.connection, std::make_unique<LocalActuator>(local), registry);
   REQUIRE(scaler.start());

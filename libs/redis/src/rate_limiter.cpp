@@ -143,6 +143,16 @@ RateLimiter::RateLimiter(Pool& pool, RateLimiterOptions options)
 
 Result<Decision> RateLimiter::check(std::string_view subject, std::string_view route_class,
                                     std::int64_t cost) const {
+  return take(subject, route_class, cost, cost);
+}
+
+Result<Decision> RateLimiter::lease(std::string_view subject, std::string_view route_class,
+                                    std::int64_t max_tokens) const {
+  return take(subject, route_class, max_tokens, 1);
+}
+
+Result<Decision> RateLimiter::take(std::string_view subject, std::string_view route_class,
+                                   std::int64_t cost, std::int64_t min_cost) const {
   const auto it = options_.rates.find(route_class);
   if (it == options_.rates.end())
     return make_error(Errc::kInvalidArgument,
@@ -157,10 +167,12 @@ Result<Decision> RateLimiter::check(std::string_view subject, std::string_view r
   char per_second[32];
   std::snprintf(per_second, sizeof per_second, "%.17g", rate.tokens_per_second);
   const std::string cost_text = std::to_string(cost);
+  const std::string min_cost_text = std::to_string(min_cost);
 
   auto lease = pool_->acquire();
   if (!lease) return std::unexpected(lease.error());
-  auto reply = script_->run(lease->connection(), {key}, {burst, per_second, cost_text});
+  auto reply =
+      script_->run(lease->connection(), {key}, {burst, per_second, cost_text, min_cost_text});
   if (!reply) return std::unexpected(reply.error());
 
   long long fields[4] = {};
@@ -172,7 +184,8 @@ Result<Decision> RateLimiter::check(std::string_view subject, std::string_view r
     fields[i] = *value;
   }
   Decision d;
-  d.allowed = fields[0] == 1;
+  d.allowed = fields[0] >= 1;
+  d.granted = fields[0];
   d.limit = rate.burst;
   d.remaining = fields[1];
   d.retry_after = std::chrono::milliseconds(fields[2] < 0 ? 0 : (fields[2] + 999) / 1000);

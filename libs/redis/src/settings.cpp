@@ -30,6 +30,10 @@ RedisSettings::RedisSettings(config::Spec& spec)
                    if (!rates) return rates.error().message;
                    return std::nullopt;
                  })),
+      lease_ttl_(spec.duration("AETHER_RATE_LIMIT_LEASE", 100ms,
+                               "how long a replica may spend rate-limit tokens it leased from "
+                               "Redis in a batch (0: one Redis call per request)")
+                     .range(0ms, 10'000ms)),
       response_ttl_(spec.duration("AETHER_IDEMPOTENCY_TTL", 24h,
                                   "how long a POST's response is replayed for its Idempotency-Key")
                         .range(1s, 24h * 30)),
@@ -53,6 +57,12 @@ PoolOptions RedisSettings::pool() const {
 RateLimiterOptions RedisSettings::limiter() const {
   RateLimiterOptions options;
   options.rates = parse_rates(rates_.value()).value_or(Rates{});
+  return options;
+}
+
+LeaseOptions RedisSettings::lease() const {
+  LeaseOptions options;
+  options.lease_ttl = lease_ttl_.value();
   return options;
 }
 

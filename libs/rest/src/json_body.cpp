@@ -133,8 +133,18 @@ std::optional<Problem> require_json_content_type(const Request& request) {
   v = v.substr(0, v.find(';'));
   while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
   if (iequals(v, "application/json")) return std::nullopt;
+  // curl's -d sends application/x-www-form-urlencoded: a body that is a JSON
+  // object is taken as JSON (then strictly parsed like any other); a real
+  // form body is refused with what to add.
+  if (iequals(v, "application/x-www-form-urlencoded")) {
+    const auto first = request.body.find_first_not_of(" \t\r\n");
+    if (first != std::string::npos && request.body[first] == '{') return std::nullopt;
+    return Problem::unsupported_media_type(
+        "the body must be JSON with Content-Type: application/json (got a form body; with curl "
+        "add -H 'Content-Type: application/json')");
+  }
   return Problem::unsupported_media_type("Content-Type must be application/json, not '" + *ct +
-                                         "'");
+                                         "' (with curl add -H 'Content-Type: application/json')");
 }
 
 FieldReader::FieldReader(const json& object, std::string prefix)

@@ -206,6 +206,13 @@ TEST_CASE("bodies: 415, 400, 422 naming fields, 413 over the route's limit") {
   const std::vector<std::string> json_ct = {"Content-Type: application/json"};
   CHECK(call(f.port, "POST", "/v1/echo", R"({"name":"a"})", {"Content-Type: text/plain"}).status ==
         415);
+  // curl -d's default type: a JSON object body is taken as JSON, a form body is refused.
+  const std::vector<std::string> form_ct = {"Content-Type: application/x-www-form-urlencoded"};
+  CHECK(call(f.port, "POST", "/v1/echo", R"( {"name":"a"})", form_ct).status == 200);
+  CHECK(call(f.port, "POST", "/v1/echo", R"({"name":)", form_ct).status == 400);
+  auto form = call(f.port, "POST", "/v1/echo", "name=a", form_ct);
+  CHECK(form.status == 415);
+  CHECK(form.body.find("Content-Type: application/json") != std::string::npos);
   CHECK(call(f.port, "POST", "/v1/echo", R"({"name":)", json_ct).status == 400);
   auto unknown = call(f.port, "POST", "/v1/echo", R"({"nmae":"a"})", json_ct);
   CHECK(unknown.status == 422);

@@ -1,10 +1,13 @@
-// Benchmark: the REST edge under wrk (Debian's `wrk`), in one run on one
-// server, with real PostgreSQL, Redis and nats-server from libs/devstack:
+// Benchmark: the REST edge under wrk (Debian's `wrk`), in one run, with real
+// PostgreSQL, Redis and nats-server from libs/devstack:
 //   - GET /noop: a route that does nothing (no auth, no limit): the ceiling of
 //     the HTTP stack itself (Beast, handler pool, headers, metrics, span);
-//   - GET /v1/vms/{id}: authenticated (cached key), rate-limited (one Redis
-//     EVALSHA), tenant-scoped PostgreSQL read;
-//   - the same read on a second server without the rate limit (no Redis);
+//   - GET /v1/vms/{id} as the api serves it: authenticated (cached key),
+//     rate-limited (tokens leased from Redis in batches), tenant-scoped, from
+//     the read cache (VmReadCache, kept coherent by VmCacheInvalidator);
+//   - the same read on three more servers: without the cache (a PostgreSQL
+//     read each), with a Redis EVALSHA each, and with neither (how the api
+//     answered before): what the cache and the lease each pay;
 //   - POST /v1/vms: quota check and PENDING row in one PostgreSQL transaction,
 //     then CreateVm stored by JetStream;
 //   - raw JetStream publishes of the same CreateVm from as many threads as
@@ -12,33 +15,35 @@
 // Prints requests/s, p50 and p99 of each and the ratios.
 //
 //   aether-bench-api [--seconds 5] [--connections 16] [--threads 2]
+//                    [--io-threads 2] [--handler-threads 16]   (the api's server)
 #include <google/protobuf/util/time_util.h>
 
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <expected>
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "aether/bus/bus.hpp"
-#include "aether/devstack/nats_server.hpp"
-#include "aether/devstack/postgres.hpp"
 #include "aether/devstack/redis.hpp"
 #include "aether/devstack/state_dir.hpp"
 #include "aether/redis/idempotency.hpp"
+#include "aether/redis/leased_rate_limiter.hpp"
 #include "aether/redis/pool.hpp"
 #include "aether/redis/rate_limiter.hpp"
 #include "aether/redis/url.hpp"
 #include "aether/rest/server.hpp"
 #include "aether/v1/vm.pb.h"
 #include "api_routes.hpp"
+#include "bench_stack.hpp"
 #include "ids.hpp"
-#include "migration.hpp"
 #include "rest_edge.hpp"
-#include "runner.hpp"
+#include "vm_cache_invalidator.hpp"
 
 using namespace aether;
 using Clock = std::chrono::steady_clock;
@@ -126,20 +131,59 @@ void print(const char* what, const WrkResult& r, const WrkResult& base) {
               r.non_2xx > 0 ? ("  (" + std::to_string(r.non_2xx) + " non-2xx!)").c_str() : "");
 }
 
+// One REST server over `deps` (the bench's variants differ only in them).
+struct Edge {
+  api::RouteDeps deps;
+  std::unique_ptr<api::ApiRoutes> routes;
+  http::Registry registry;
+  std::unique_ptr<rest::Server> server;
+  std::string url;
+
+  static inline int io_threads = 2, handler_threads = 16;
+  static std::expected<std::unique_ptr<Edge>, std::string> start(const api::RouteDeps& deps,
+                                                                 bool with_noop) {
+    auto e = std::unique_ptr<Edge>(new Edge{deps, nullptr, {}, nullptr, {}});
+    e->routes = std::make_unique<api::ApiRoutes>(e->deps, nullptr);
+    rest::Router router = e->routes->router();
+    if (with_noop) {
+      router.add("GET", "/noop",
+                 [](rest::Request&) { return rest::Response::text(200, "ok", "text/plain"); });
+    }
+    e->server =
+        std::make_unique<rest::Server>(rest::ServerOptions{.host = "127.0.0.1",
+                                                           .port = 0,
+                                                           .io_threads = io_threads,
+                                                           .handler_threads = handler_threads},
+                                       std::move(router), e->registry);
+    auto port = e->server->start();
+    if (!port) return std::unexpected(port.error().message);
+    e->url = "http://127.0.0.1:" + std::to_string(*port);
+    return e;
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int seconds = 5, conns = 16, threads = 2;
+  int io_threads = 2, handler_threads = 16;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     const int v = std::atoi(argv[i + 1]);
-    if (v < 1) return die("usage: aether-bench-api [--seconds N] [--connections N] [--threads N]");
+    if (v < 1)
+      return die(
+          "usage: aether-bench-api [--seconds N] [--connections N] [--threads N] "
+          "[--io-threads N] [--handler-threads N]");
     if (a == "--seconds")
       seconds = v;
     else if (a == "--connections")
       conns = v;
     else if (a == "--threads")
       threads = v;
+    else if (a == "--io-threads")
+      io_threads = v;
+    else if (a == "--handler-threads")
+      handler_threads = v;
     else
       return die("unknown option " + a);
   }
@@ -147,25 +191,15 @@ int main(int argc, char** argv) {
     return die("wrk is not installed (tools/deps/install.sh installs it)");
   }
 
-  auto pg_server = devstack::Postgres::start({});
-  if (!pg_server) return die("PostgreSQL: " + pg_server.error().message);
-  auto nats = devstack::NatsServer::start({});
-  if (!nats) return die("nats-server: " + nats.error().message);
+  Edge::io_threads = io_threads;
+  Edge::handler_threads = handler_threads;
+  auto stack = api::bench::BenchStack::start("bench-api");
+  if (!stack) return die(stack.error());
+  bus::Connection& bus = *stack->bus;
   auto redis_server = devstack::Redis::start({});
   if (!redis_server) return die("redis: " + redis_server.error().message);
-  auto migrations = migrate::load_embedded_migrations();
-  if (!migrations) return die(migrations.error().message);
-  migrate::RunnerOptions ro;
-  ro.database_url = pg_server->url();
-  ro.applied_by = ro.application_name = "bench";
-  migrate::Runner runner(ro, std::move(*migrations), nullptr);
-  if (auto up = runner.up(); !up) return die(up.error().message);
 
-  auto bus = bus::Connection::connect({.url = nats->url(), .name = "bench-api"});
-  if (!bus) return die(bus.error().message);
-  if (auto p = bus::provision(*bus); !p) return die(p.error().message);
-
-  pg::Pool pool({.url = pg_server->url(), .size = 8});
+  pg::Pool pool({.url = stack->postgres.url(), .size = 8});
   api::VmStore vms(pool);
   api::TenantStore tenants(pool);
   api::ApiKeyStore keys(pool);
@@ -179,6 +213,12 @@ int main(int argc, char** argv) {
   auto rates = redis::parse_rates("read=1000000/s,write=1000000/s,exec=1000/s,events=10/s");
   auto limiter = redis::RateLimiter::create(**redis_pool, {.rates = *rates});
   if (!limiter) return die(limiter.error().message);
+  // As the api runs it (tokens leased in batches), and one EVALSHA per request.
+  redis::LeasedRateLimiter leased(*limiter);
+  redis::LeasedRateLimiter per_request(*limiter, {.lease_ttl = std::chrono::milliseconds(0)});
+  api::VmReadCache cache;  // the api's defaults (1 s TTL), kept coherent as in the api
+  auto invalidator = api::VmCacheInvalidator::start(bus, cache);
+  if (!invalidator) return die(invalidator.error());
 
   if (auto t = tenants.create({.id = "bench",
                                .display_name = "bench",
@@ -197,37 +237,33 @@ int main(int argc, char** argv) {
                                 .memory_mib = 256});
   if (!vm) return die(vm.error().message);
 
-  api::RouteDeps deps{.vms = vms,
-                      .tenants = tenants,
-                      .keys = keys,
-                      .nodes = nodes,
-                      .decisions = decisions,
-                      .auth = auth,
-                      .bus = *bus,
-                      .rate_check = api::redis_rate_check(*limiter),
-                      .quotas = {},
-                      .openapi_json = "{}"};
-  api::ApiRoutes routes(deps, nullptr);
-  rest::Router router = routes.router();
-  router.add("GET", "/noop",
-             [](rest::Request&) { return rest::Response::text(200, "ok", "text/plain"); });
-  http::Registry registry;
-  rest::Server server({.host = "127.0.0.1", .port = 0, .io_threads = 2, .handler_threads = 16},
-                      std::move(router), registry);
-  auto port = server.start();
-  if (!port) return die(port.error().message);
-  const std::string base = "http://127.0.0.1:" + std::to_string(*port);
-
-  // The same routes without the rate limit, on a second server: how much of
-  // the hot read is the Redis round trip.
-  api::RouteDeps unlimited_deps = deps;
-  unlimited_deps.rate_check = {};
-  api::ApiRoutes unlimited_routes(unlimited_deps, nullptr);
-  http::Registry unlimited_registry;
-  rest::Server unlimited({.host = "127.0.0.1", .port = 0, .io_threads = 2, .handler_threads = 16},
-                         unlimited_routes.router(), unlimited_registry);
-  auto unlimited_port = unlimited.start();
-  if (!unlimited_port) return die(unlimited_port.error().message);
+  const api::RouteDeps base_deps{.vms = vms,
+                                 .tenants = tenants,
+                                 .keys = keys,
+                                 .nodes = nodes,
+                                 .decisions = decisions,
+                                 .auth = auth,
+                                 .bus = bus,
+                                 .rate_check = api::redis_rate_check(leased),
+                                 .quotas = {},
+                                 .openapi_json = "{}",
+                                 .vm_cache = &cache};
+  // The api as it runs (leased rate limit, read cache), plus a no-op route.
+  auto full = Edge::start(base_deps, true);
+  if (!full) return die(full.error());
+  // The same routes without the read cache, with a Redis call per request,
+  // and both (how the api answered before): what each part pays.
+  api::RouteDeps no_cache = base_deps;
+  no_cache.vm_cache = nullptr;
+  api::RouteDeps redis_each = base_deps;
+  redis_each.rate_check = api::redis_rate_check(per_request);
+  api::RouteDeps before = no_cache;
+  before.rate_check = redis_each.rate_check;
+  auto e_no_cache = Edge::start(no_cache, false);
+  auto e_redis_each = Edge::start(redis_each, false);
+  auto e_before = Edge::start(before, false);
+  if (!e_no_cache || !e_redis_each || !e_before) return die("a server did not start");
+  const std::string base = (*full)->url;
 
   auto dir = devstack::StateDir::open("", "aether-bench-api");
   if (!dir) return die(dir.error().message);
@@ -246,22 +282,43 @@ int main(int argc, char** argv) {
                              "wrk.body = '{\"vcpus\":1,\"memoryMib\":256}'\n"
                              "wrk.headers[\"Content-Type\"] = \"application/json\"\n");
 
-  std::printf("aether-bench-api: %d s per run, wrk -t%d -c%d, api io 2 + handlers 16, %u cores\n",
-              seconds, threads, conns, std::thread::hardware_concurrency());
+  std::printf("aether-bench-api: %d s per run, wrk -t%d -c%d, api io %d + handlers %d, %u cores\n",
+              seconds, threads, conns, io_threads, handler_threads,
+              std::thread::hardware_concurrency());
+  const std::string path = "/v1/vms/" + vm->id;
   // Warm-up (key cache, pools, script cache), then the runs.
-  (void)run_wrk(base + "/v1/vms/" + vm->id, get_lua, 1, conns, threads);
+  (void)run_wrk(base + path, get_lua, 1, conns, threads);
   const auto noop = run_wrk(base + "/noop", noop_lua, seconds, conns, threads);
-  const auto get = run_wrk(base + "/v1/vms/" + vm->id, get_lua, seconds, conns, threads);
-  const auto get_unlimited =
-      run_wrk("http://127.0.0.1:" + std::to_string(*unlimited_port) + "/v1/vms/" + vm->id, get_lua,
-              seconds, conns, threads);
+  const auto calls0 = leased.remote_calls();
+  const auto cache0 = cache.stats();
+  const auto get = run_wrk(base + path, get_lua, seconds, conns, threads);
+  const auto calls1 = leased.remote_calls();
+  const auto cache1 = cache.stats();
+  const auto get_no_cache = run_wrk((*e_no_cache)->url + path, get_lua, seconds, conns, threads);
+  const auto get_redis_each =
+      run_wrk((*e_redis_each)->url + path, get_lua, seconds, conns, threads);
+  const auto get_before = run_wrk((*e_before)->url + path, get_lua, seconds, conns, threads);
   const auto post = run_wrk(base + "/v1/vms", post_lua, seconds, conns, threads);
-  const double raw = raw_js_publishes(*bus, conns, seconds);
-  if (!noop.ok || !get.ok || !get_unlimited.ok || !post.ok) return die("a wrk run failed");
+  const double raw = raw_js_publishes(bus, conns, seconds);
+  if (!noop.ok || !get.ok || !get_no_cache.ok || !get_redis_each.ok || !get_before.ok || !post.ok)
+    return die("a wrk run failed");
 
   print("GET /noop (the HTTP stack's ceiling)", noop, noop);
-  print("GET /v1/vms/{id} (auth, rate limit, PG read)", get, noop);
-  print("GET /v1/vms/{id} without the rate limit", get_unlimited, noop);
+  print("GET /v1/vms/{id} (auth, leased limit, cache)", get, noop);
+  print("  the same without the read cache (PG read)", get_no_cache, noop);
+  print("  the same, a Redis call per request", get_redis_each, noop);
+  print("  neither (PG read + Redis per request)", get_before, noop);
+  const auto hits = cache1.hits - cache0.hits, misses = cache1.misses - cache0.misses;
+  std::printf(
+      "  hot read: cache hits %.1f%%, Redis calls per request %.4f\n",
+      hits + misses > 0 ? 100.0 * static_cast<double>(hits) / static_cast<double>(hits + misses)
+                        : 0.0,
+      hits + misses > 0 ? static_cast<double>(calls1 - calls0) / static_cast<double>(hits + misses)
+                        : 0.0);
+  std::printf("  the cache pays %.2fx, the leased limit %.2fx, both %.2fx\n",
+              get_no_cache.rps > 0 ? get.rps / get_no_cache.rps : 0,
+              get_redis_each.rps > 0 ? get.rps / get_redis_each.rps : 0,
+              get_before.rps > 0 ? get.rps / get_before.rps : 0);
   print("POST /v1/vms (quota+row in PG, JetStream)", post, noop);
   std::printf("%-44s %9.0f pub/s  (POST / raw publish: %.2f)\n",
               "raw JetStream publish of CreateVm", raw, raw > 0 ? post.rps / raw : 0);

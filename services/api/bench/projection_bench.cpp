@@ -17,15 +17,12 @@
 
 #include "aether/bus/connection.hpp"
 #include "aether/bus/jetstream.hpp"
-#include "aether/devstack/nats_server.hpp"
-#include "aether/devstack/postgres.hpp"
 #include "aether/pg/pool.hpp"
 #include "aether/v1/vm.pb.h"
+#include "bench_stack.hpp"
 #include "event_projection.hpp"
 #include "ids.hpp"
-#include "migration.hpp"
 #include "projector.hpp"
-#include "runner.hpp"
 
 using namespace aether;
 using Clock = std::chrono::steady_clock;
@@ -45,26 +42,14 @@ int main(int argc, char** argv) {
   if (events < 4 || batch < 1)
     return die("usage: aether-bench-api-projection [events>=4] [batch>=1]");
 
-  auto pg_server = devstack::Postgres::start({});
-  if (!pg_server) return die("PostgreSQL: " + pg_server.error().message);
-  auto nats = devstack::NatsServer::start({});
-  if (!nats) return die("nats-server: " + nats.error().message);
-  auto migrations = migrate::load_embedded_migrations();
-  if (!migrations) return die(migrations.error().message);
-  migrate::RunnerOptions ro;
-  ro.database_url = pg_server->url();
-  ro.applied_by = ro.application_name = "bench";
-  migrate::Runner runner(ro, std::move(*migrations), nullptr);
-  if (auto up = runner.up(); !up) return die(up.error().message);
+  auto stack = api::bench::BenchStack::start("bench", /*send_asap=*/false);
+  if (!stack) return die(stack.error());
+  bus::Connection* bus = &*stack->bus;
   pg::Pool pool(
-      {.url = pg_server->url(), .size = 2, .statement_timeout = std::chrono::seconds(60)});
+      {.url = stack->postgres.url(), .size = 2, .statement_timeout = std::chrono::seconds(60)});
   if (auto t = pool.query("CREATE TABLE vm_events_plain (LIKE vm_events INCLUDING ALL)"); !t) {
     return die(t.error().message);
   }
-
-  auto bus = bus::Connection::connect({.url = nats->url(), .name = "bench", .send_asap = false});
-  if (!bus) return die(bus.error().message);
-  if (auto p = bus::provision(*bus); !p) return die(p.error().message);
 
   // The same events for both sides: events/4 VMs, four transitions each.
   static constexpr v1::VmState kStates[] = {v1::VM_STATE_SCHEDULED, v1::VM_STATE_BOOTING,

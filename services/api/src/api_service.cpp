@@ -18,6 +18,7 @@ namespace {
 struct ApiParts {
   std::optional<bus::Connection> bus;
   std::unique_ptr<pg::Pool> pool;
+  std::unique_ptr<VmReadCache> vm_cache;  // the edge's hot reads; the projector invalidates
   std::unique_ptr<Projector> projector;
   std::jthread projector_thread;
   std::unique_ptr<RestEdge> edge;
@@ -48,15 +49,25 @@ service::Result<service::Running> start_api(service::Context& ctx, const DataCon
     return {};
   });
 
+  if (data.role() != Role::kProjector) {
+    parts->vm_cache = std::make_unique<VmReadCache>(data.vm_cache_options());
+  }
   if (data.role() != Role::kHttp) {
-    auto projector = Projector::create(connection, pool, ctx.registry(), data.projector_options());
+    ProjectorOptions options = data.projector_options();
+    if (VmReadCache* cache = parts->vm_cache.get()) {
+      options.on_committed = [cache](const std::vector<std::string>& ids) {
+        for (const auto& id : ids) cache->invalidate(id);
+      };
+    }
+    auto projector = Projector::create(connection, pool, ctx.registry(), std::move(options));
     if (!projector) return service::failure("projector: " + projector.error());
     parts->projector = std::move(*projector);
     parts->projector_thread =
         std::jthread([p = parts->projector.get()](std::stop_token stop) { p->run(stop); });
   }
   if (data.role() != Role::kProjector) {
-    auto edge = RestEdge::create(http, redis, data, pool, connection, ctx.registry());
+    auto edge = RestEdge::create(http, redis, data, pool, connection, ctx.registry(),
+                                 parts->vm_cache.get());
     if (!edge) return service::config_error(edge.error());
     parts->edge = std::move(*edge);
     parts->edge->add_readiness_checks([&ctx](std::string name, http::ReadinessCheck check) {

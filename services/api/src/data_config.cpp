@@ -40,7 +40,11 @@ DataConfig::DataConfig(config::Spec& spec)
                            .range(1, 10000)),
       projector_durable_(spec.string("AETHER_API_PROJECTOR_DURABLE", "api-projector",
                                      "durable consumer name of the projector on AETHER_EVENTS")
-                             .non_empty()) {}
+                             .non_empty()),
+      vm_cache_ttl_(spec.duration("AETHER_API_VM_CACHE_TTL", 1s,
+                                  "how long GET /v1/vms/{id} may answer from memory (rows are "
+                                  "dropped on each event of the VM; 0: always PostgreSQL)")
+                        .range(0ms, 60s)) {}
 
 Role DataConfig::role() const {
   if (role_.value() == "http") return Role::kHttp;
@@ -70,6 +74,13 @@ ProjectorOptions DataConfig::projector_options() const {
   ProjectorOptions o;
   o.durable = projector_durable_.value();
   o.batch_size = static_cast<int>(projector_batch_.value());
+  return o;
+}
+
+VmReadCacheOptions DataConfig::vm_cache_options() const {
+  VmReadCacheOptions o;
+  o.ttl = vm_cache_ttl_.value();
+  o.hold = vm_cache_ttl_.value();
   return o;
 }
 

@@ -10,6 +10,7 @@
 #include "aether/pg/pool.hpp"
 #include "authenticator.hpp"
 #include "projector.hpp"
+#include "vm_read_cache.hpp"
 #include "vm_store.hpp"
 
 namespace aether::api {
@@ -31,6 +32,7 @@ class DataConfig {
   [[nodiscard]] AuthOptions auth_options() const;
   [[nodiscard]] QuotaDefaults quota_defaults() const;
   [[nodiscard]] ProjectorOptions projector_options() const;
+  [[nodiscard]] VmReadCacheOptions vm_cache_options() const;
 
  private:
   const config::StringField& database_url_;
@@ -45,6 +47,7 @@ class DataConfig {
   const config::IntField& max_memory_mib_;
   const config::IntField& projector_batch_;
   const config::StringField& projector_durable_;
+  const config::DurationField& vm_cache_ttl_;
 };
 
 }  // namespace aether::api

@@ -254,4 +254,11 @@ pg::Result<BatchCounts> ProjectionBatch::write(pg::Connection& conn) const {
   return counts;
 }
 
+std::vector<std::string> ProjectionBatch::vm_ids() const {
+  std::vector<std::string> ids;
+  ids.reserve(vms_.size());
+  for (const auto& [id, row] : vms_) ids.push_back(id);
+  return ids;
+}
+
 }  // namespace aether::api

@@ -54,6 +54,8 @@ class ProjectionBatch {
 
   [[nodiscard]] bool empty() const { return size_ == 0; }
   [[nodiscard]] std::size_t size() const { return size_; }
+  // The VMs whose rows the batch writes (for the read cache's invalidation).
+  [[nodiscard]] std::vector<std::string> vm_ids() const;
   // Unix seconds of the newest event time in the batch (0: none).
   [[nodiscard]] double newest_event_time() const { return newest_at_; }
 

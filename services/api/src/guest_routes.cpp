@@ -11,6 +11,7 @@
 #include "aether/trace/trace.hpp"
 #include "aether/v1/exec.pb.h"
 #include "aether/v1/files.pb.h"
+#include "core_subscription.hpp"
 #include "ids.hpp"
 #include "vm_json.hpp"
 
@@ -136,20 +137,23 @@ Response GuestRoutes::stream_exec(const std::string& subject, v1::ExecRequest re
                                   std::chrono::milliseconds timeout) {
   auto queue = std::make_shared<ChunkQueue>();
   const std::string inbox = "_INBOX.aether.exec." + new_uuid_v4();
-  auto subscription = bus::serve_raw(
-      deps_.bus, inbox, {.plain = true},
-      [queue](std::string_view payload, const bus::RequestContext&) -> bus::Result<std::string> {
+  // Drained (not just unsubscribed) once the reply is in: chunks the worker
+  // sent before its reply may still wait in the client's queue then.
+  auto subscription = CoreSubscription::subscribe(
+      deps_.bus, inbox, [queue](std::string_view, std::string_view payload) {
         v1::ExecOutputChunk chunk;
         if (chunk.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
           std::lock_guard lock(queue->mutex);
           queue->chunks.push_back(std::move(chunk));
           queue->ready.notify_one();
         }
-        return std::string();
       });
-  if (!subscription) return bus_problem(subscription.error(), "cannot open the stream").response();
+  if (!subscription) {
+    return Problem::unavailable("cannot open the exec stream: " + subscription.error(), 1)
+        .response();
+  }
   request.set_stream_inbox(inbox);
-  auto sub = std::make_shared<bus::Subscription>(std::move(*subscription));
+  std::shared_ptr<CoreSubscription> sub = std::move(*subscription);
   auto bus = deps_.bus;
   const std::string tenant = who.tenant_id;
   // The body is written after this handler returned, on other threads: the
@@ -200,8 +204,9 @@ Response GuestRoutes::stream_exec(const std::string& subject, v1::ExecRequest re
       if (finished) break;
     }
     caller.join();
-    sub.reset();
-    // Chunks that arrived after the reply (none should) go out before the last line.
+    sub->drain();  // every chunk the client holds is in `queue` now
+    // Chunks handed over after the reply go out before the last line, in order.
+    std::lock_guard lock(queue->mutex);
     for (const auto& c : queue->chunks) write_chunk(c);
     json last;
     if (outcome->error) {

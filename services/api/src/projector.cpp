@@ -195,6 +195,10 @@ std::expected<int, std::string> Projector::step(std::chrono::milliseconds wait) 
   }
   if (!batch.empty()) {
     auto written = write_locked(pool_, batch);
+    // Whatever was committed (the whole batch, or some of it one by one).
+    if (options_.on_committed && (written || !retryable(written.error()))) {
+      options_.on_committed(batch.vm_ids());
+    }
     if (!written && retryable(written.error())) {
       for (auto* m : added) (void)m->nak(std::chrono::seconds(1));
       return std::unexpected("writing " + std::to_string(added.size()) +

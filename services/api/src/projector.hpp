@@ -32,9 +32,11 @@
 #include <chrono>
 #include <cstdint>
 #include <expected>
+#include <functional>
 #include <memory>
 #include <stop_token>
 #include <string>
+#include <vector>
 
 #include "aether/bus/connection.hpp"
 #include "aether/bus/pull.hpp"
@@ -50,6 +52,9 @@ struct ProjectorOptions {
   int batch_size = 500;                   // AETHER_API_PROJECTOR_BATCH
   std::chrono::milliseconds fetch_wait{1000};
   std::chrono::milliseconds lag_interval{1000};  // how often the consumer's pending is read
+  // After each COMMIT, with the ids of the VMs whose rows it wrote (the
+  // in-process read cache's invalidation, role all). On the projector's thread.
+  std::function<void(const std::vector<std::string>& vm_ids)> on_committed;
 };
 
 struct ProjectorStats {

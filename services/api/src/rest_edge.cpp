@@ -2,7 +2,7 @@
 
 namespace aether::api {
 
-RateCheck redis_rate_check(const redis::RateLimiter& limiter) {
+RateCheck redis_rate_check(redis::LeasedRateLimiter& limiter) {
   return [&limiter](std::string_view subject, std::string_view klass) {
     RateDecision out;
     auto d = limiter.check(subject, klass);
@@ -22,7 +22,7 @@ RateCheck redis_rate_check(const redis::RateLimiter& limiter) {
 
 std::expected<std::unique_ptr<RestEdge>, std::string> RestEdge::create(
     const HttpOptions& http, const redis::RedisSettings& redis, const DataConfig& data,
-    pg::Pool& pool, bus::Connection& bus, http::Registry& registry) {
+    pg::Pool& pool, bus::Connection& bus, http::Registry& registry, VmReadCache* vm_cache) {
   std::unique_ptr<RestEdge> edge(new RestEdge(pool, bus));
   auto redis_pool = redis::Pool::create(redis.pool());
   if (!redis_pool) return std::unexpected("REDIS_URL: " + redis_pool.error().message);
@@ -30,6 +30,7 @@ std::expected<std::unique_ptr<RestEdge>, std::string> RestEdge::create(
   auto limiter = redis::RateLimiter::create(*edge->redis_pool_, redis.limiter());
   if (!limiter) return std::unexpected("AETHER_RATE_LIMITS: " + limiter.error().message);
   edge->limiter_ = std::make_unique<redis::RateLimiter>(std::move(*limiter));
+  edge->leased_ = std::make_unique<redis::LeasedRateLimiter>(*edge->limiter_, redis.lease());
   auto idem = redis::IdempotencyStore::create(*edge->redis_pool_, redis.idempotency());
   if (!idem) return std::unexpected("AETHER_IDEMPOTENCY_*: " + idem.error().message);
   edge->idempotency_ = std::make_unique<redis::IdempotencyStore>(std::move(*idem));
@@ -47,10 +48,16 @@ std::expected<std::unique_ptr<RestEdge>, std::string> RestEdge::create(
                                             .decisions = *edge->decisions_,
                                             .auth = *edge->auth_,
                                             .bus = bus,
-                                            .rate_check = redis_rate_check(*edge->limiter_),
+                                            .rate_check = redis_rate_check(*edge->leased_),
                                             .quotas = data.quota_defaults(),
                                             .openapi_json = openapi_document(),
-                                            .max_file_bytes = http.max_file_bytes()});
+                                            .max_file_bytes = http.max_file_bytes(),
+                                            .vm_cache = vm_cache});
+  if (vm_cache != nullptr && vm_cache->enabled()) {
+    auto invalidator = VmCacheInvalidator::start(bus, *vm_cache);
+    if (!invalidator) return std::unexpected("VM read cache: " + invalidator.error());
+    edge->invalidator_ = std::move(*invalidator);
+  }
   edge->routes_ = std::make_unique<ApiRoutes>(*edge->deps_, edge->idempotency_.get());
   edge->server_ =
       std::make_unique<rest::Server>(http.server_options(), edge->routes_->router(), registry);

@@ -15,6 +15,7 @@
 #include "api_routes.hpp"
 #include "data_config.hpp"
 #include "http_options.hpp"
+#include "vm_cache_invalidator.hpp"
 
 namespace aether::api {
 
@@ -23,7 +24,7 @@ class RestEdge {
   // Error: a configuration the Redis layer refuses (message names it).
   [[nodiscard]] static std::expected<std::unique_ptr<RestEdge>, std::string> create(
       const HttpOptions& http, const redis::RedisSettings& redis, const DataConfig& data,
-      pg::Pool& pool, bus::Connection& bus, http::Registry& registry);
+      pg::Pool& pool, bus::Connection& bus, http::Registry& registry, VmReadCache* vm_cache);
 
   // Hands its readiness checks (Redis) to `add` (e.g. service::Context::add_readiness_check).
   void add_readiness_checks(const std::function<void(std::string, http::ReadinessCheck)>& add);
@@ -37,6 +38,7 @@ class RestEdge {
   bus::Connection& bus_;
   std::unique_ptr<redis::Pool> redis_pool_;
   std::unique_ptr<redis::RateLimiter> limiter_;
+  std::unique_ptr<redis::LeasedRateLimiter> leased_;
   std::unique_ptr<redis::IdempotencyStore> idempotency_;
   std::unique_ptr<VmStore> vms_;
   std::unique_ptr<TenantStore> tenants_;
@@ -45,12 +47,14 @@ class RestEdge {
   std::unique_ptr<ScaleDecisionStore> decisions_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<RouteDeps> deps_;
+  std::unique_ptr<VmCacheInvalidator> invalidator_;  // null: no cache
   std::unique_ptr<ApiRoutes> routes_;
   std::unique_ptr<rest::Server> server_;
 };
 
-// libs/redis' RateLimiter as the routes' RateCheck. Fails closed: a limiter
-// that cannot reach Redis answers "unavailable" (503 + Retry-After).
-[[nodiscard]] RateCheck redis_rate_check(const redis::RateLimiter& limiter);
+// libs/redis' limiter (tokens leased from Redis in batches) as the routes'
+// RateCheck. Fails closed: a limiter that cannot reach Redis answers
+// "unavailable" (503 + Retry-After).
+[[nodiscard]] RateCheck redis_rate_check(redis::LeasedRateLimiter& limiter);
 
 }  // namespace aether::api

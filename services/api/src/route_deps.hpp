@@ -13,6 +13,7 @@
 #include "authenticator.hpp"
 #include "node_store.hpp"
 #include "tenant_store.hpp"
+#include "vm_read_cache.hpp"
 #include "vm_store.hpp"
 
 namespace aether::api {
@@ -44,6 +45,7 @@ struct RouteDeps {
   std::chrono::milliseconds bus_timeout{5000};
   std::chrono::milliseconds max_wait{300'000};  // ?wait=ready&timeout= ceiling
   std::size_t max_file_bytes = 8 * 1024 * 1024;
+  VmReadCache* vm_cache = nullptr;  // GET /v1/vms/{id} from memory; null: always PostgreSQL
 };
 
 }  // namespace aether::api

@@ -105,6 +105,7 @@ Response UnheldVm::record_deleted(const VmRecord& vm, const Principal& who,
                ack->sequence);
   auto row = deps_.vms.mark_deleted(who.tenant_id, vm.id, reason,
                                     static_cast<std::int64_t>(ack->sequence));
+  if (deps_.vm_cache != nullptr) deps_.vm_cache->invalidate(vm.id);
   if (!row) return store_problem(row.error()).response();
   // A newer event won (a worker took the VM after all): show the row as it is.
   if (*row) return Response::json(202, vm_to_json(**row));

@@ -37,14 +37,20 @@ bool finished_state(const std::string& state) {
 
 }  // namespace
 
-std::expected<VmRecord, Response> VmRoutes::find(const rest::Request& req, const Principal& who) {
+std::expected<VmRecord, Response> VmRoutes::find(const rest::Request& req, const Principal& who,
+                                                 bool cached) {
   const std::string id = req.param("id");
   if (!is_uuid(id)) {
     return std::unexpected(
         Problem::bad_request("'" + id + "' is not a VM id (a UUID)", {{"id", "must be a UUID"}})
             .response());
   }
-  auto vm = deps_.vms.get(who.tenant_id, id);
+  auto vm = cached && deps_.vm_cache != nullptr
+                ? deps_.vm_cache->get(who.tenant_id, id,
+                                      [this](const std::string& tenant, const std::string& vm_id) {
+                                        return deps_.vms.get(tenant, vm_id);
+                                      })
+                : deps_.vms.get(who.tenant_id, id);
   if (!vm) return std::unexpected(store_problem(vm.error()).response());
   if (!*vm) return std::unexpected(Problem::not_found("no VM " + id).response());
   return std::move(**vm);
@@ -98,6 +104,7 @@ Response VmRoutes::create(rest::Request& req, const Principal& who) {
     spdlog::warn("api: CreateVm for {} not stored by JetStream: {}", row.id, ack.error().message);
     (void)deps_.vms.mark_failed(who.tenant_id, row.id,
                                 "the create command could not be queued: " + ack.error().message);
+    if (deps_.vm_cache != nullptr) deps_.vm_cache->invalidate(row.id);
     return Problem::unavailable("NATS JetStream did not take the create command", 2).response();
   }
   if (wait) return wait_ready(req, who, std::move(*written), *wait);
@@ -162,7 +169,7 @@ Response VmRoutes::list(rest::Request& req, const Principal& who) {
 }
 
 Response VmRoutes::get(rest::Request& req, const Principal& who) {
-  auto vm = find(req, who);
+  auto vm = find(req, who, /*cached=*/true);
   if (!vm) return std::move(vm.error());
   return Response::json(200, vm_to_json(*vm));
 }

@@ -23,7 +23,9 @@ class VmRoutes {
 
  private:
   // The VM of {id} in the caller's tenant, or the answer to send instead (400/404/503).
-  std::expected<VmRecord, rest::Response> find(const rest::Request& req, const Principal& who);
+  // cached: may come from deps_.vm_cache (only the plain GET; commands read PostgreSQL).
+  std::expected<VmRecord, rest::Response> find(const rest::Request& req, const Principal& who,
+                                               bool cached = false);
   rest::Response wait_ready(const rest::Request& req, const Principal& who, VmRecord vm,
                             std::chrono::milliseconds timeout);
   rest::Response command(const rest::Request& req, const Principal& who, std::string_view op,

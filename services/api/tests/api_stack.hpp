@@ -7,6 +7,7 @@
 #include "aether/devstack/nats_server.hpp"
 #include "aether/devstack/redis.hpp"
 #include "aether/redis/idempotency.hpp"
+#include "aether/redis/leased_rate_limiter.hpp"
 #include "aether/redis/pool.hpp"
 #include "aether/redis/rate_limiter.hpp"
 #include "aether/redis/url.hpp"
@@ -21,6 +22,9 @@ namespace aether::api::testing {
 
 struct StackOptions {
   std::string rates = "read=1000/s:1000,write=1000/s:1000,exec=1000/s:1000,events=100/s:100";
+  // GET /v1/vms/{id} from a VmReadCache kept coherent by a VmCacheInvalidator
+  // (0: off, PostgreSQL on every read, which tests that write rows directly need).
+  std::chrono::milliseconds vm_cache_ttl{0};
 };
 
 class ApiStack {
@@ -57,6 +61,7 @@ class ApiStack {
     auto limiter_made = redis::RateLimiter::create(*redis_pool, {.rates = *rates});
     REQUIRE(limiter_made);
     limiter = std::make_unique<redis::RateLimiter>(std::move(*limiter_made));
+    leased = std::make_unique<redis::LeasedRateLimiter>(*limiter);
     auto idem_made = redis::IdempotencyStore::create(*redis_pool);
     REQUIRE(idem_made);
     idempotency = std::make_unique<redis::IdempotencyStore>(std::move(*idem_made));
@@ -68,10 +73,18 @@ class ApiStack {
                                                  .decisions = *decisions,
                                                  .auth = *auth,
                                                  .bus = *bus,
-                                                 .rate_check = redis_rate_check(*limiter),
+                                                 .rate_check = redis_rate_check(*leased),
                                                  .quotas = {},
                                                  .openapi_json = openapi_document(),
                                                  .bus_timeout = std::chrono::milliseconds(3000)});
+    if (options.vm_cache_ttl.count() > 0) {
+      vm_cache = std::make_unique<VmReadCache>(
+          VmReadCacheOptions{.ttl = options.vm_cache_ttl, .hold = options.vm_cache_ttl});
+      auto started = VmCacheInvalidator::start(*bus, *vm_cache);
+      REQUIRE(started);
+      invalidator = std::move(*started);
+      deps->vm_cache = vm_cache.get();
+    }
     routes = std::make_unique<ApiRoutes>(*deps, idempotency.get());
     server = std::make_unique<rest::Server>(
         rest::ServerOptions{.host = "127.0.0.1", .port = 0, .io_threads = 2, .handler_threads = 8},
@@ -105,8 +118,11 @@ class ApiStack {
   std::unique_ptr<bus::Connection> bus;
   std::unique_ptr<redis::Pool> redis_pool;
   std::unique_ptr<redis::RateLimiter> limiter;
+  std::unique_ptr<redis::LeasedRateLimiter> leased;
   std::unique_ptr<redis::IdempotencyStore> idempotency;
   std::unique_ptr<RouteDeps> deps;
+  std::unique_ptr<VmReadCache> vm_cache;
+  std::unique_ptr<VmCacheInvalidator> invalidator;
   std::unique_ptr<ApiRoutes> routes;
   http::Registry registry;
   std::unique_ptr<rest::Server> server;

@@ -15,6 +15,7 @@
 #include "node_store.hpp"
 #include "projector.hpp"
 #include "tenant_store.hpp"
+#include "vm_read_cache.hpp"
 #include "vm_store.hpp"
 
 using namespace aether;
@@ -307,4 +308,28 @@ TEST_CASE("PostgreSQL down: the batch waits on the bus and is projected once it 
   for (int i = 0; i < 50 && p->stats().projected == 0; ++i) (void)p->step(500ms);  // nak delay 1 s
   CHECK(p->stats().projected == 1);
   CHECK(VmStore(*pool).get("acme", id)->value().state == "READY");
+}
+
+TEST_CASE("after each COMMIT the projector drops the batch's VMs from the read cache", "[api]") {
+  Bus b;
+  auto pool = pool_for(fresh_database());
+  REQUIRE(TenantStore(*pool).create({"acme", "", {}}));
+  VmStore vms(*pool);
+  NewVm nv{new_uuid_v7(), "acme", R"({"vcpus":1,"memoryMib":256})", 1, 256};
+  REQUIRE(vms.create_pending(nv));
+  VmReadCache cache({.ttl = 60s, .hold = 0ms});
+  auto load = [&](const std::string& t, const std::string& id) { return vms.get(t, id); };
+  REQUIRE((*cache.get("acme", nv.id, load))->state == "PENDING");  // cached
+  http::Registry reg;
+  std::vector<std::string> committed;
+  auto p = Projector::create(b.conn, *pool, reg,
+                             {.on_committed = [&](const std::vector<std::string>& ids) {
+                               committed.insert(committed.end(), ids.begin(), ids.end());
+                               for (const auto& id : ids) cache.invalidate(id);
+                             }});
+  REQUIRE(p);
+  b.publish(vm_subject(nv.id, "booting"), vm_event(nv.id, "acme", v1::VM_STATE_BOOTING));
+  drain(**p, 1);
+  CHECK(committed == std::vector<std::string>{nv.id});
+  CHECK((*cache.get("acme", nv.id, load))->state == "BOOTING");  // read again after COMMIT
 }

@@ -48,6 +48,7 @@ inline constexpr std::string_view kDefaultRates =
 
 struct Decision {
   bool allowed = false;
+  std::int64_t granted = 0;    // tokens taken (cost, or a lease's share; 0 when denied)
   std::int64_t limit = 0;      // the class's burst (RateLimit-Limit)
   std::int64_t remaining = 0;  // whole tokens left after this check (RateLimit-Remaining)
   std::chrono::milliseconds retry_after{0};  // when denied: until `cost` tokens are back
@@ -78,12 +79,19 @@ class RateLimiter {
   // Redis errors as the Pool gives them (kUnavailable -> 503).
   [[nodiscard]] Result<Decision> check(std::string_view subject, std::string_view route_class,
                                        std::int64_t cost = 1) const;
+  // Takes up to `max_tokens` (at least 1) in one call: all of them when
+  // there, else every whole token left; denied only when not even one is.
+  // `granted` says how many were taken (leased_rate_limiter.hpp spends them).
+  [[nodiscard]] Result<Decision> lease(std::string_view subject, std::string_view route_class,
+                                       std::int64_t max_tokens) const;
 
   [[nodiscard]] const Rates& rates() const { return options_.rates; }
   [[nodiscard]] const Script& script() const { return *script_; }
 
  private:
   RateLimiter(Pool& pool, RateLimiterOptions options);
+  [[nodiscard]] Result<Decision> take(std::string_view subject, std::string_view route_class,
+                                      std::int64_t cost, std::int64_t min_cost) const;
 
   Pool* pool_;
   RateLimiterOptions options_;

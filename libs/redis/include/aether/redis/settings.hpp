@@ -9,7 +9,7 @@
 //
 // REDIS_URL (secret: the password is masked), AETHER_REDIS_POOL_SIZE,
 // AETHER_REDIS_CONNECT_TIMEOUT, AETHER_REDIS_COMMAND_TIMEOUT,
-// AETHER_RATE_LIMITS, AETHER_IDEMPOTENCY_TTL, AETHER_IDEMPOTENCY_LOCK_TTL,
+// AETHER_RATE_LIMITS, AETHER_RATE_LIMIT_LEASE, AETHER_IDEMPOTENCY_TTL, AETHER_IDEMPOTENCY_LOCK_TTL,
 // AETHER_IDEMPOTENCY_MAX_BODY.
 // Every value is checked by Spec::load() (bad ones are named there), so after
 // a successful load the accessors cannot fail. Main thread only, at start-up.
@@ -17,6 +17,7 @@
 
 #include "aether/config/config.hpp"
 #include "aether/redis/idempotency.hpp"
+#include "aether/redis/leased_rate_limiter.hpp"
 #include "aether/redis/pool.hpp"
 #include "aether/redis/rate_limiter.hpp"
 
@@ -28,6 +29,7 @@ class RedisSettings {
 
   [[nodiscard]] PoolOptions pool() const;
   [[nodiscard]] RateLimiterOptions limiter() const;
+  [[nodiscard]] LeaseOptions lease() const;
   [[nodiscard]] IdempotencyOptions idempotency() const;
 
  private:
@@ -36,6 +38,7 @@ class RedisSettings {
   const config::DurationField& connect_timeout_;
   const config::DurationField& command_timeout_;
   const config::StringField& rates_;
+  const config::DurationField& lease_ttl_;
   const config::DurationField& response_ttl_;
   const config::DurationField& lock_ttl_;
   const config::SizeField& max_body_;

@@ -149,13 +149,11 @@ void CreateConsumer::watch_backlog(std::size_t index, PullState& state, PullDeci
   }
   if (decision == PullDecision::kNoRoom && index > 0) {  // the smallest holds nothing back
     // One worker holds room for it: the closest to fitting it (see StarvationGuard).
-    const Resources free = free_room();
     const bool closest = p_.planner.closest_to_fit(
-        index, free, config_.worker_id, peers_ ? peers_->peers() : std::vector<PeerRoom>{});
-    const double shortfall = p_.planner.shortfall(index, free);
+        index, free_room(), config_.worker_id, peers_ ? peers_->peers() : std::vector<PeerRoom>{});
     std::lock_guard lock(mutex_);
     const bool was_resting = guard_.resting(index, now);
-    if (guard_.observe(index, now, backlog->pending, closest, shortfall)) {
+    if (guard_.observe(index, now, backlog->pending, closest)) {
       if (guard_.holding(index)) {
         spdlog::info("vm-worker: class {} has waited {} ms for room; holding back smaller classes",
                      p_.planner.classes()[index].name,

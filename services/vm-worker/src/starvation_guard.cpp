@@ -18,17 +18,13 @@ bool StarvationGuard::set_holding(PerClass& p, bool on, Clock::time_point now) {
 }
 
 bool StarvationGuard::observe(std::size_t c, Clock::time_point now, std::uint64_t pending,
-                              bool closest, double shortfall) {
+                              bool closest) {
   if (pending == 0) return clear(c);
   PerClass& p = classes_[c];
   if (!p.waiting_since) p.waiting_since = now;
   if (p.rest_until && now >= *p.rest_until) p.rest_until.reset();
   if (p.rest_until) return set_holding(p, false, now);
-  const auto waited = now - *p.waiting_since;
-  if (!closest || waited < after_) return set_holding(p, false, now);
-  if (!p.holding && waited < 2 * after_ && shortfall > kNearShortfall) {
-    return set_holding(p, false, now);
-  }
+  if (!closest || now - *p.waiting_since < after_) return set_holding(p, false, now);
   if (p.holding && now - *p.holding_since >= hold_max_) {
     p.rest_until = now + hold_max_;
     return set_holding(p, false, now);

@@ -29,15 +29,9 @@ class StarvationGuard {
                   std::chrono::milliseconds hold_max);
 
   // A backlog read of class c while it does not fit here: `pending` creates
-  // wait in it; `closest`: this worker is the one that should hold for it;
-  // `shortfall`: how much of one VM of c it lacks (RoomPlanner::shortfall).
-  // Between `after` and 2 x `after` of waiting only a worker that lacks at
-  // most kNearShortfall holds (its hold is short: few VMs must end); from
-  // 2 x `after` on, the closest holds whatever it lacks. Returns whether
-  // holding(c) changed.
-  bool observe(std::size_t c, Clock::time_point now, std::uint64_t pending, bool closest,
-               double shortfall = 0);
-  static constexpr double kNearShortfall = 0.5;
+  // wait in it; `closest`: this worker is the one that should hold for it.
+  // Returns whether holding(c) changed.
+  bool observe(std::size_t c, Clock::time_point now, std::uint64_t pending, bool closest);
   // Class c's backlog was seen empty: the wait and any hold end.
   bool clear(std::size_t c);
   // Class c was pulled here: the hold did its job; a hold for the next

@@ -50,18 +50,3 @@ TEST_CASE("starvation guard: a create of the class pulled here restarts the hold
   CHECK(g.observe(1, t0 + 18s, 1, true));
   CHECK(g.resting(1, t0 + 18s));
 }
-
-TEST_CASE("starvation guard: a far worker holds only after twice the wait, a near one at once") {
-  StarvationGuard g(2, 5s, 10s);
-  CHECK_FALSE(g.observe(1, t0, 1, true, 1.0));
-  CHECK_FALSE(g.observe(1, t0 + 5s, 1, true, 1.0));  // waited 5 s but lacks a whole VM
-  CHECK_FALSE(g.observe(1, t0 + 9s, 1, true, 0.75));
-  CHECK(g.observe(1, t0 + 10s, 1, true, 1.0));  // 2 x 5 s: the closest holds whatever it lacks
-  CHECK(g.holding(1));
-
-  StarvationGuard near(2, 5s, 10s);
-  CHECK_FALSE(near.observe(1, t0, 1, true, 0.5));
-  CHECK(near.observe(1, t0 + 5s, 1, true, 0.5));        // lacks half a VM: holds after 5 s
-  CHECK_FALSE(near.observe(1, t0 + 6s, 1, true, 1.0));  // a hold once begun keeps going
-  CHECK(near.holding(1));
-}

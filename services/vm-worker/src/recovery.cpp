@@ -1,4 +1,4 @@
-// Worker: start-up recovery. VMs left under <state_dir>/vms by a previous run
+// Recovery: start-up recovery. VMs left under <state_dir>/vms by a previous run
 // of this worker (crash, SIGKILL, node reboot) are not adoptable: the agent
 // channel died with the process. So their hypervisors are killed (found by
 // the VM's state dir on their command line) and each VM is reported FAILED
@@ -10,13 +10,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "recovery.hpp"
 #include "recovery_scan.hpp"
 #include "vm_state.hpp"
-#include "worker.hpp"
 
 namespace aether::worker {
 
-void Worker::recover() {
+RecoveryReport Recovery::run() {
+  RecoveryReport report;
   const auto root = config_.state_dir / "vms";
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
@@ -26,7 +27,7 @@ void Worker::recover() {
     for (int pid : pids) {
       spdlog::warn("vm-worker: recovery: killing hypervisor pid {} left in {}", pid, dir.string());
       ::kill(pid, SIGKILL);
-      ++recovery_.processes_killed;
+      ++report.processes_killed;
     }
     wait_gone(pids, std::chrono::seconds(5));
     std::ifstream in(dir / "create.pb", std::ios::binary);
@@ -35,7 +36,7 @@ void Worker::recover() {
     v1::CreateVm create;
     if (in && create.ParseFromString(data.str()) && !create.vm_id().empty()) {
       auto last = latest_event(connection_, create.vm_id());
-      bool report = true;
+      bool ours = true;
       std::string reason =
           "worker " + config_.worker_id + " restarted and found the VM's hypervisor " +
           (pids.empty() ? std::string("already gone")
@@ -45,24 +46,18 @@ void Worker::recover() {
       if (last && *last) {
         const auto& ev = (*last)->event;
         previous = ev.state();
-        report = ev.worker_id() == config_.worker_id && !is_final(ev.state());
+        ours = ev.worker_id() == config_.worker_id && !is_final(ev.state());
       }
-      if (report) {
-        HostedVm lost(create.vm_id(), dir, {});
-        std::unique_lock lock(lost.mutex_);
-        lost.create = create;
-        lost.state = previous;
-        lost.resources_released = true;
-        if (transition_locked(lost, lock, v1::VM_STATE_FAILED, reason)) ++recovery_.vms_failed;
-      }
+      if (ours && lifecycle_.fail_unhosted(create, previous, reason)) ++report.vms_failed;
     }
     std::filesystem::remove_all(dir, ec);
   }
-  if (recovery_.vms_failed > 0 || recovery_.processes_killed > 0) {
-    (void)events_->flush(std::chrono::seconds(10));
+  if (report.vms_failed > 0 || report.processes_killed > 0) {
+    (void)lifecycle_.flush(std::chrono::seconds(10));
     spdlog::warn("vm-worker: recovery: {} VM(s) reported FAILED, {} hypervisor(s) killed",
-                 recovery_.vms_failed, recovery_.processes_killed);
+                 report.vms_failed, report.processes_killed);
   }
+  return report;
 }
 
 }  // namespace aether::worker

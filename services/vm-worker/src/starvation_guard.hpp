@@ -12,7 +12,7 @@
 // in the last case this worker *rests* for `hold_max` (does not hold for that
 // class, and says so in WorkerStatus so its peers pass the hold to the next
 // closest worker) — a worker whose VMs live long does not keep room idle.
-// Threads: not thread-safe; the Worker guards it with boots_mutex_.
+// Threads: not thread-safe; CreateConsumer guards it with its mutex.
 #pragma once
 
 #include <chrono>

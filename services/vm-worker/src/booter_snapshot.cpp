@@ -1,4 +1,4 @@
-// Worker: snapshots per template and size (AETHER_SNAPSHOTS). After the first
+// Booter: snapshots per template and size (AETHER_SNAPSHOTS). After the first
 // cold boot of a template/size, the boot thread boots one more VM of it (its
 // resources reserved like any VM's), snapshots it into
 // state_dir/snapshots/<template>-<vcpus>x<memory>/ (written to .tmp, then
@@ -8,18 +8,19 @@
 // dropped (and made again).
 #include <spdlog/spdlog.h>
 
+#include "booter.hpp"
 #include "spec_rules.hpp"
-#include "worker.hpp"
+#include "vm_config.hpp"
 
 namespace aether::worker {
 
-std::filesystem::path Worker::snapshot_dir(const v1::VmSpec& spec) const {
+std::filesystem::path Booter::snapshot_dir(const v1::VmSpec& spec) const {
   return config_.state_dir / "snapshots" /
          (spec.template_() + "-" + std::to_string(spec.vcpus()) + "x" +
           std::to_string(spec.memory_mib()));
 }
 
-vmm::Result<std::unique_ptr<vmm::Vm>> Worker::boot_or_restore(const vmm::VmConfig& config,
+vmm::Result<std::unique_ptr<vmm::Vm>> Booter::boot_or_restore(const vmm::VmConfig& config,
                                                               const v1::VmSpec& spec,
                                                               bool& restored) {
   restored = false;
@@ -27,7 +28,7 @@ vmm::Result<std::unique_ptr<vmm::Vm>> Worker::boot_or_restore(const vmm::VmConfi
     const auto dir = snapshot_dir(spec);
     std::error_code ec;
     if (std::filesystem::exists(dir / "snapshot.json", ec)) {
-      auto vm = runtime_->restore(config, dir);
+      auto vm = p_.runtime.restore(config, dir);
       if (vm) {
         restored = true;
         return vm;
@@ -40,26 +41,26 @@ vmm::Result<std::unique_ptr<vmm::Vm>> Worker::boot_or_restore(const vmm::VmConfi
       }
     }
   }
-  return runtime_->boot(config);
+  return p_.runtime.boot(config);
 }
 
-void Worker::make_snapshot_if_missing(const v1::VmSpec& spec) {
-  if (!config_.snapshots || spec.network() || draining_ || killed_) return;
+void Booter::make_snapshot_if_missing(const v1::VmSpec& spec) {
+  if (!config_.snapshots || spec.network() || p_.flags.draining || p_.flags.killed) return;
   const auto dir = snapshot_dir(spec);
   std::error_code ec;
   if (std::filesystem::exists(dir / "snapshot.json", ec)) return;
   std::unique_lock lock(snapshot_mutex_, std::try_to_lock);
   if (!lock.owns_lock()) return;  // another boot thread is making one
   const Resources need = resources_of(spec);
-  if (!ledger_.try_reserve(need)) return;  // no room now: the next cold boot tries again
-  status_changed();
+  if (!p_.ledger.try_reserve(need)) return;  // no room now: the next cold boot tries again
+  p_.heartbeat.changed();
   const auto key = dir.filename().string();
   const auto boot_dir = config_.state_dir / "snapshots" / (".boot-" + key);
   const auto tmp = config_.state_dir / "snapshots" / (".tmp-" + key);
   std::filesystem::remove_all(boot_dir, ec);
   std::filesystem::remove_all(tmp, ec);
   const auto started = Clock::now();
-  auto vm = runtime_->boot(vm_config("snap-" + key, boot_dir, spec));
+  auto vm = p_.runtime.boot(make_vm_config(config_, "snap-" + key, boot_dir, spec));
   if (!vm) {
     spdlog::warn("vm-worker: snapshot of {}: boot failed: {}", key, vm.error().message);
   } else if (auto taken = (*vm)->snapshot(tmp); !taken) {
@@ -77,9 +78,9 @@ void Worker::make_snapshot_if_missing(const v1::VmSpec& spec) {
   if (vm) (*vm)->kill();
   std::filesystem::remove_all(boot_dir, ec);
   std::filesystem::remove_all(tmp, ec);
-  ledger_.release(need);
-  room_changed();
-  status_changed();
+  p_.ledger.release(need);
+  p_.slots.room_changed();
+  p_.heartbeat.changed();
 }
 
 }  // namespace aether::worker

@@ -1,11 +1,10 @@
-// Worker: request handlers for aether.vm.<id>.* and aether.worker.<id>.*.
+// OpsRouter: request handlers for aether.vm.<id>.*.
 #include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
-#include "aether/bus/micro.hpp"
 #include "aether/bus/serve.hpp"
+#include "ops_router.hpp"
 #include "vm_state.hpp"
-#include "worker.hpp"
 
 namespace aether::worker {
 
@@ -39,7 +38,7 @@ bool kills_vm(vmm::Errc code) {
 
 }  // namespace
 
-Result<void> Worker::subscribe_ops(const std::shared_ptr<HostedVm>& hosted) {
+Result<void> OpsRouter::subscribe(const std::shared_ptr<HostedVm>& hosted) {
   std::string vm_id;
   {
     std::lock_guard lock(hosted->mutex_);
@@ -51,7 +50,7 @@ Result<void> Worker::subscribe_ops(const std::shared_ptr<HostedVm>& hosted) {
   auto ready_vm =
       [this,
        vm_id]() -> bus::Result<std::pair<std::shared_ptr<HostedVm>, std::shared_ptr<vmm::Vm>>> {
-    auto hosted = find(vm_id);
+    auto hosted = registry_.find(vm_id);
     if (!hosted) return bus::service_error(404, "vm " + vm_id + " is not on this worker");
     std::lock_guard lock(hosted->mutex_);
     if (hosted->state != v1::VM_STATE_READY || !hosted->vm) {
@@ -63,7 +62,7 @@ Result<void> Worker::subscribe_ops(const std::shared_ptr<HostedVm>& hosted) {
   auto vm_failure = [this, vm_id](const vmm::Error& e,
                                   const std::shared_ptr<HostedVm>& hosted) -> bus::Error {
     if (kills_vm(e.code)) {
-      fail_vm(hosted, std::string("guest lost: ") + e.message);
+      lifecycle_.fail_vm(hosted, std::string("guest lost: ") + e.message);
       return bus::Error{bus::Errc::kServiceError, "vm " + vm_id + " failed: " + e.message, 503};
     }
     if (e.code == vmm::Errc::kGuestError || e.code == vmm::Errc::kInvalidConfig) {
@@ -189,7 +188,7 @@ Result<void> Worker::subscribe_ops(const std::shared_ptr<HostedVm>& hosted) {
           connection_, prefix + "status", opts("status"),
           [this, vm_id](const v1::VmStatusRequest&,
                         const bus::RequestContext&) -> bus::Result<v1::VmStatusReply> {
-            auto hosted = find(vm_id);
+            auto hosted = registry_.find(vm_id);
             if (!hosted) return bus::service_error(404, "vm " + vm_id + " is not on this worker");
             std::lock_guard lock(hosted->mutex_);
             v1::VmStatusReply reply;
@@ -218,7 +217,7 @@ Result<void> Worker::subscribe_ops(const std::shared_ptr<HostedVm>& hosted) {
           connection_, prefix + "stop", opts("stop"),
           [this, vm_id](const v1::StopVm& req,
                         const bus::RequestContext&) -> bus::Result<v1::VmOpReply> {
-            auto hosted = find(vm_id);
+            auto hosted = registry_.find(vm_id);
             if (!hosted) return bus::service_error(404, "vm " + vm_id + " is not on this worker");
             const auto max_s = config_.limits.max_stop_grace.count() / 1000;
             if (req.grace_seconds() > max_s) {
@@ -236,7 +235,7 @@ Result<void> Worker::subscribe_ops(const std::shared_ptr<HostedVm>& hosted) {
               state = hosted->state;
             }
             if (state == v1::VM_STATE_READY) {
-              stop_vm(hosted, "stop requested", grace);
+              lifecycle_.stop_vm(hosted, "stop requested", grace);
             } else if (state != v1::VM_STATE_STOPPED && state != v1::VM_STATE_STOPPING) {
               return bus::service_error(409, "vm " + vm_id + " is " +
                                                  std::string(state_token(state)) +
@@ -256,7 +255,7 @@ Result<void> Worker::subscribe_ops(const std::shared_ptr<HostedVm>& hosted) {
           connection_, prefix + "delete", opts("delete"),
           [this, vm_id](const v1::DeleteVm&,
                         const bus::RequestContext&) -> bus::Result<v1::VmOpReply> {
-            auto hosted = find(vm_id);
+            auto hosted = registry_.find(vm_id);
             if (!hosted) return bus::service_error(404, "vm " + vm_id + " is not on this worker");
             {
               std::lock_guard lock(hosted->mutex_);
@@ -265,7 +264,7 @@ Result<void> Worker::subscribe_ops(const std::shared_ptr<HostedVm>& hosted) {
                 return bus::service_error(409, "vm " + vm_id + " is still booting");
               }
             }
-            delete_vm(hosted, "delete requested");
+            lifecycle_.delete_vm(hosted, "delete requested");
             v1::VmOpReply reply;
             reply.set_vm_id(vm_id);
             reply.set_state(v1::VM_STATE_DELETED);
@@ -277,29 +276,6 @@ Result<void> Worker::subscribe_ops(const std::shared_ptr<HostedVm>& hosted) {
 
   std::lock_guard lock(hosted->mutex_);
   for (auto& s : subs) hosted->subscriptions.push_back(std::move(s));
-  return {};
-}
-
-Result<void> Worker::start_worker_service() {
-  bus::ServiceConfig sc{.name = "vm-worker",
-                        .version = config_.version,
-                        .description = "boots microVMs and runs commands in them",
-                        .metadata = {{"worker_id", config_.worker_id}, {"node", config_.node}}};
-  auto service = bus::Service::start(connection_, std::move(sc));
-  if (!service) return fail(Errc::kBus, "micro service: " + service.error().message);
-  service_ = std::move(*service);
-  const std::string prefix = "aether.worker." + config_.worker_id + ".";
-  auto st = service_->add_endpoint_raw(
-      {.name = "status", .subject = prefix + "status"},
-      [this](std::string_view, const bus::RequestContext& ctx) -> bus::Result<std::string> {
-        return bus::encode(status(), ctx.content_type);
-      });
-  if (!st) return fail(Errc::kBus, "endpoint status: " + st.error().message);
-  auto dr = service_->add_endpoint<v1::DrainWorker, v1::DrainReply>(
-      {.name = "drain", .subject = prefix + "drain"},
-      [this](const v1::DrainWorker& req,
-             const bus::RequestContext&) -> bus::Result<v1::DrainReply> { return drain(req); });
-  if (!dr) return fail(Errc::kBus, "endpoint drain: " + dr.error().message);
   return {};
 }
 

@@ -5,6 +5,7 @@
 #include <optional>
 #include <thread>
 
+#include "aether/bus/micro.hpp"
 #include "aether/schema/schema.hpp"
 #include "projector.hpp"
 #include "rest_edge.hpp"
@@ -22,7 +23,20 @@ struct ApiParts {
   std::unique_ptr<Projector> projector;
   std::jthread projector_thread;
   std::unique_ptr<RestEdge> edge;
+  std::unique_ptr<bus::Service> discovery;  // NATS micro: `nats micro ls`, aetherctl services
 };
+
+constexpr const char* role_name(Role role) {
+  switch (role) {
+    case Role::kHttp:
+      return "http";
+    case Role::kProjector:
+      return "projector";
+    case Role::kAll:
+      break;
+  }
+  return "all";
+}
 
 }  // namespace
 
@@ -65,6 +79,7 @@ service::Result<service::Running> start_api(service::Context& ctx, const DataCon
     parts->projector_thread =
         std::jthread([p = parts->projector.get()](std::stop_token stop) { p->run(stop); });
   }
+  std::string rest_port = "none";
   if (data.role() != Role::kProjector) {
     auto edge = RestEdge::create(http, redis, data, pool, connection, ctx.registry(),
                                  parts->vm_cache.get());
@@ -76,8 +91,19 @@ service::Result<service::Running> start_api(service::Context& ctx, const DataCon
     auto port = parts->edge->start();
     if (!port) return service::failure("REST server: " + port.error().message);
     spdlog::info("api: REST on port {}", *port);
+    rest_port = std::to_string(*port);
   }
+  // Listed with the other services (no endpoints: the api's interface is REST).
+  auto discovery = bus::Service::start(
+      connection, {.name = "api",
+                   .version = ctx.info().version,
+                   .description = "REST for integrators, and the projection of the bus into "
+                                  "PostgreSQL",
+                   .metadata = {{"role", role_name(data.role())}, {"rest_port", rest_port}}});
+  if (!discovery) return service::failure("NATS micro service: " + discovery.error().message);
+  parts->discovery = std::move(*discovery);
   return service::Running{[parts] {
+    parts->discovery.reset();              // first: a stopping replica is no longer listed
     if (parts->edge) parts->edge->stop();  // stop accepting, finish in-flight requests
     parts->projector_thread = {};          // requests stop and joins: its batch finishes
     (void)parts->bus->flush(std::chrono::seconds(5));

@@ -3,6 +3,8 @@
 // red naming postgres) and started again (the api recovers by itself).
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "api_process.hpp"
 
 using namespace aether;
@@ -60,4 +62,21 @@ TEST_CASE("SIGTERM: the api exits 0") {
   ApiProcess api;
   REQUIRE(api.process->stop(std::chrono::seconds(30)));
   CHECK(api.process->exited_successfully());
+}
+
+TEST_CASE("the api answers NATS micro discovery with its role and REST port, until SIGTERM") {
+  ApiProcess api;
+  auto info = api.bus->request_raw("$SRV.INFO.api", "", {}, std::chrono::seconds(5));
+  INFO((info ? info->data : info.error().message));
+  REQUIRE(info);
+  auto json = nlohmann::json::parse(info->data);
+  CHECK(json["type"] == "io.nats.micro.v1.info_response");
+  CHECK(json["name"] == "api");
+  CHECK(json["metadata"]["role"] == "all");
+  CHECK(json["metadata"]["rest_port"] == std::to_string(api.http_port));
+  CHECK(json["endpoints"].empty());
+
+  REQUIRE(api.process->stop(std::chrono::seconds(30)));
+  auto gone = api.bus->request_raw("$SRV.PING.api", "", {}, std::chrono::seconds(2));
+  CHECK_FALSE(gone);
 }

@@ -98,7 +98,7 @@ worker::WorkerConfig bench_config(const std::string& id, const std::string& url,
   c.boot_timeout = 180s;
   c.heartbeat_interval = 1s;
   c.reap_interval = 200ms;
-  c.provision = false;
+  c.provision = std::nullopt;
   c.warm_pool = {pool, "default", 1, 128};
   c.version = "0.1.0";
   return c;

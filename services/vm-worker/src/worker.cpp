@@ -41,7 +41,7 @@ Worker::~Worker() {
 
 Result<void> Worker::start() {
   if (config_.provision) {
-    bus::ProvisionConfig provision_config;
+    bus::ProvisionConfig provision_config = *config_.provision;
     provision_config.vm_classes = config_.classes;
     if (auto p = bus::provision(connection_, provision_config); !p) {
       return fail(Errc::kBus, "provisioning the bus: " + p.error().message);

@@ -1,5 +1,6 @@
 #include "worker_config.hpp"
 
+#include "aether/service/provision_options.hpp"
 #include "template_scan.hpp"
 
 #include <fmt/format.h>
@@ -155,8 +156,7 @@ class WorkerConfigFields {
                       "on SIGTERM/drain stop hosted VMs (false: wait for them until the timeout)")),
         drain_timeout(
             s.duration("AETHER_DRAIN_TIMEOUT", std::chrono::seconds(30), "drain deadline")),
-        provision(s.boolean("AETHER_PROVISION", true,
-                            "create/update streams, consumer, buckets at start")),
+        provision(s),
         snapshots(s.boolean("AETHER_SNAPSHOTS", false,
                             "restore VMs from a snapshot per template and size (made after the "
                             "first cold boot of each; not for spec.network VMs)")),
@@ -272,7 +272,7 @@ class WorkerConfigFields {
   cfg::SizeField& pool_memory;
   cfg::BoolField& drain_stop;
   cfg::DurationField& drain_timeout;
-  cfg::BoolField& provision;
+  service::ProvisionOptions provision;
   cfg::BoolField& snapshots;
   cfg::ChoiceField& network;
   cfg::StringField& net_bridge;
@@ -513,7 +513,7 @@ Result<WorkerConfig> build_worker_config(const WorkerConfigFields& f, std::strin
   }
   c.drain_stop_vms = f.drain_stop.value();
   c.drain_timeout = f.drain_timeout.value();
-  c.provision = f.provision.value();
+  c.provision = f.provision.config();
   c.snapshots = f.snapshots.value();
   c.network_enabled = f.network.value() == "on";
   c.network.bridge = f.net_bridge.value();

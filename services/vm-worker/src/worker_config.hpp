@@ -115,7 +115,9 @@ struct WorkerConfig {
   milliseconds runtime_retry_max{300'000};
   bool drain_stop_vms = true;  // on SIGTERM: stop VMs (else wait for them)
   milliseconds drain_timeout{30'000};
-  bool provision = true;  // run bus::provision at start-up
+  // The bus contract made at start-up (its vm_classes are the worker's);
+  // nullopt: AETHER_PROVISION=false.
+  std::optional<bus::ProvisionConfig> provision = bus::ProvisionConfig{};
   // AETHER_SNAPSHOTS: keep a snapshot of a booted, agent-ready VM per
   // template and size under state_dir/snapshots/ and restore creates from it
   // (VMs without spec.network only: the network is in the guest's memory).

@@ -122,7 +122,7 @@ TEST_CASE("capacity: a large create is not starved by a stream of small ones") {
   config.classes = *classes;
   config.starvation_after = 1s;
   config.starvation_hold_max = 120s;  // TCG boots and stops are slow: the bound is unit-tested
-  config.provision = true;            // this table's consumers
+  config.provision = aether::bus::ProvisionConfig{};  // this table's consumers
   http::Registry registry;
   Worker w(config, bus.connection, tcg(), registry);
   REQUIRE(w.start());

@@ -165,7 +165,7 @@ inline WorkerConfig worker_config(const std::string& id, const std::string& nats
   c.reap_interval = 200ms;
   c.busy_retry_delay = 1s;
   c.drain_timeout = 60s;
-  c.provision = false;
+  c.provision = std::nullopt;
   c.version = "0.1.0";
   return c;
 }

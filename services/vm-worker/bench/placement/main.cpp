@@ -269,7 +269,7 @@ int main(int argc, char** argv) {
     c.reap_interval = 500ms;
     c.busy_retry_delay = 200ms;
     c.stopped_retention = 1s;
-    c.provision = false;
+    c.provision = std::nullopt;
     registries.push_back(std::make_unique<http::Registry>());
     pool.push_back(std::make_unique<worker::Worker>(c, *conn, runtime, *registries.back()));
     if (auto s = pool.back()->start(); !s) {

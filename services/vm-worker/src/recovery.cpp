@@ -3,7 +3,8 @@
 // channel died with the process. So their hypervisors are killed (found by
 // the VM's state dir on their command line) and each VM is reported FAILED
 // with the reason, unless the event stream shows it already ended or another
-// worker took it over. Nothing is left behind.
+// worker took it over. Nothing is left behind. Except a VM that was PAUSED:
+// its state is on disk, so it is adopted again, resumable (adopt_paused).
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -47,6 +48,12 @@ void Worker::recover() {
         previous = ev.state();
         report = ev.worker_id() == config_.worker_id && !is_final(ev.state());
       }
+      // A paused VM has no hypervisor to lose: it is adopted again (worker_pause.cpp).
+      std::string why_not;
+      if (report && previous == v1::VM_STATE_PAUSED && adopt_paused(dir, create, why_not)) {
+        continue;
+      }
+      if (!why_not.empty()) reason = why_not;
       if (report) {
         HostedVm lost(create.vm_id(), dir, {});
         std::unique_lock lock(lost.mutex_);

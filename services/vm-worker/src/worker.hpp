@@ -162,6 +162,17 @@ class Worker {
   void wait_for_vms_to_end(Clock::time_point deadline, std::stop_token stop) const;
   void stop_threads();
 
+  // --- pause and resume (worker_pause.cpp)
+  [[nodiscard]] bus::Result<v1::VmOpReply> pause_vm(const std::string& vm_id);
+  [[nodiscard]] bus::Result<v1::VmOpReply> resume_vm(const std::string& vm_id);
+  // PAUSED -> STOPPING -> STOPPED, the saved state removed.
+  void stop_paused(const std::shared_ptr<HostedVm>& vm, const std::string& reason);
+  // For the reaper: true when vm is PAUSED (stopped here once its TTL passed).
+  bool reap_paused(const std::shared_ptr<HostedVm>& vm, Clock::time_point now);
+  // Recovery: registers the paused VM in dir as PAUSED again; false (and why)
+  // when it is not paused, or cannot be adopted.
+  bool adopt_paused(const std::filesystem::path& dir, const v1::CreateVm& create, std::string& why);
+
   // --- per-VM request handlers (worker_ops.cpp)
   [[nodiscard]] Result<void> subscribe_ops(const std::shared_ptr<HostedVm>& vm);
   [[nodiscard]] Result<void> start_worker_service();

@@ -276,7 +276,7 @@ void Worker::delete_vm(const std::shared_ptr<HostedVm>& hosted, const std::strin
   {
     std::unique_lock lock(hosted->mutex_);
     if (hosted->state == v1::VM_STATE_DELETED) return;
-    if (hosted->state == v1::VM_STATE_READY) {
+    if (hosted->state == v1::VM_STATE_READY || hosted->state == v1::VM_STATE_PAUSED) {
       transition_locked(*hosted, lock, v1::VM_STATE_STOPPING, reason);
     }
     vm = std::move(hosted->vm);
@@ -342,6 +342,7 @@ void Worker::reap_loop(std::stop_token stop) {
     }
     const auto now = Clock::now();
     for (const auto& hosted : all_vms()) {
+      if (reap_paused(hosted, now)) continue;  // worker_pause.cpp
       std::string stop_reason;
       std::string fail_reason;
       bool remove = false;

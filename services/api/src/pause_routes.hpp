@@ -2,8 +2,8 @@
 // looked up in the caller's tenant first), then aether.vm.<id>.pause|resume
 // (PauseVm / ResumeVm). The worker answers once the VM is PAUSED (its state
 // written to the worker's disk, its capacity freed) or READY again, so the
-// request waits up to kPauseTimeout; its 409 (wrong state) and 503 (no room
-// to resume now, with Retry-After) pass through. The body is empty or `{}`.
+// request waits up to kPauseTimeout; its 409s (wrong state; no room to
+// resume on that worker now, the VM stays PAUSED) pass through. The body is empty or `{}`.
 // Threads: handler threads, any number at once.
 #pragma once
 

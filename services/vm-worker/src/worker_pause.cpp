@@ -6,11 +6,10 @@
 // ledger (the warm pool and new creates may use it); its TAP, if any, stays
 // attached. Resume: PAUSED -> RESUMING -> READY on this worker, after taking
 // the capacity again (a warm-pool VM is evicted for it if need be); no room
-// now is a 503 and the VM stays PAUSED. The TTL keeps running while paused
-// (it bounds a VM's life, and a paused VM still holds disk): a paused VM
-// whose TTL passes is STOPPED by the reaper and its saved state removed. The
-// idle timeout does not run while paused. A stop of a paused VM discards the
-// saved state (STOPPING -> STOPPED).
+// now is a 409 naming the room (a 4xx: the api passes it on), the VM stays PAUSED. The TTL keeps
+// running while paused (it bounds a VM's life, and a paused VM still holds disk): a paused VM whose
+// TTL passes is STOPPED by the reaper and its saved state removed. The idle timeout does not run
+// while paused. A stop of a paused VM discards the saved state (STOPPING -> STOPPED).
 //
 // A worker restarted while a VM is paused adopts it again (recovery.cpp):
 // the VM is PAUSED on this worker and resumable, its TTL counted from the
@@ -97,7 +96,7 @@ bus::Result<v1::VmOpReply> Worker::resume_vm(const std::string& vm_id) {
                                          ": only a paused VM can be resumed");
     }
     if (!reserve_with_eviction(hosted->reserved())) {
-      return bus::service_error(503, "no room on worker " + config_.worker_id + " to resume vm " +
+      return bus::service_error(409, "no room on worker " + config_.worker_id + " to resume vm " +
                                          vm_id + " (" + describe(hosted->reserved()) +
                                          "; free now " + describe(ledger_.free()) +
                                          "); it stays paused: retry when VMs there have ended");

@@ -62,7 +62,7 @@ Result<void> AgentVm::attach_channel(int fd, Clock::time_point deadline,
 }
 
 Result<void> AgentVm::attach_restored(int fd, Clock::time_point deadline,
-                                      Clock::time_point launched) {
+                                      Clock::time_point launched, bool new_identity) {
   std::lock_guard lock(mutex_);
   fd_ = fd;
   reader_.emplace(fd_);
@@ -73,10 +73,12 @@ Result<void> AgentVm::attach_restored(int fd, Clock::time_point deadline,
   r->set_wall_clock_unix_ns(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count());
-  std::string host;
-  for (char c : config_.id) host += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
-  r->set_hostname(host.substr(0, 63));
-  r->set_machine_id(to_hex(random_bytes(16)));
+  if (new_identity) {
+    std::string host;
+    for (char c : config_.id) host += std::isalnum(static_cast<unsigned char>(c)) ? c : '-';
+    r->set_hostname(host.substr(0, 63));
+    r->set_machine_id(to_hex(random_bytes(16)));
+  }
   if (auto sent = guest_proto::write_frame(fd_, frame, deadline); !sent) {
     dead_ = "restore: sending Restored: " + sent.error().message;
     return std::unexpected(Error{Errc::kSpawn, "VM " + config_.id + ": " + *dead_});
@@ -109,6 +111,16 @@ Result<void> AgentVm::snapshot(const std::filesystem::path& dir) {
   dead_ = taken ? "snapshot taken; the VM ended" : "snapshot failed: " + taken.error().message;
   kill_vmm();
   return taken;
+}
+
+Result<void> AgentVm::pause() {
+  std::lock_guard lock(mutex_);
+  if (auto alive = check_alive(); !alive) return std::unexpected(alive.error());
+  auto paused = pause_vmm();
+  if (!paused && paused.error().code == Errc::kUnsupported) return paused;  // the VM runs on
+  dead_ = paused ? "paused; the VMM ended" : "pause failed: " + paused.error().message;
+  kill_vmm();
+  return paused;
 }
 
 Clock::time_point AgentVm::request_deadline() const {

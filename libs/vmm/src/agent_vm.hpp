@@ -40,6 +40,8 @@ class AgentVm : public Vm {
   // Under the channel's lock (no request runs meanwhile): snapshot_vmm(),
   // then the VM is gone.
   [[nodiscard]] Result<void> snapshot(const std::filesystem::path& dir) override;
+  // Under the channel's lock: pause_vmm(), then the VM is gone.
+  [[nodiscard]] Result<void> pause() override;
 
  protected:
   explicit AgentVm(VmConfig config) : config_(std::move(config)) {}
@@ -49,15 +51,22 @@ class AgentVm : public Vm {
   [[nodiscard]] Result<void> attach_channel(int fd, guest_proto::Clock::time_point deadline,
                                             guest_proto::Clock::time_point launched);
 
-  // A VM restored from a snapshot: takes the channel and sends the Restored
-  // frame; its Hello (skipping one the agent may send on reopening the
-  // channel) ends the restore. On failure the caller kills the VMM.
+  // A VM restored from a snapshot or resumed from a pause: takes the channel
+  // and sends the Restored frame (a new hostname and machine id only with
+  // new_identity: a resumed VM keeps its own); its Hello (skipping one the
+  // agent may send on reopening the channel) ends the restore. On failure the
+  // caller kills the VMM.
   [[nodiscard]] Result<void> attach_restored(int fd, guest_proto::Clock::time_point deadline,
-                                             guest_proto::Clock::time_point launched);
+                                             guest_proto::Clock::time_point launched,
+                                             bool new_identity = true);
   // The runtime's part of snapshot(): pause, write dir, end the VMM.
   [[nodiscard]] virtual Result<void> snapshot_vmm(const std::filesystem::path& dir) {
     (void)dir;
     return std::unexpected(Error{Errc::kUnsupported, "this runtime cannot take snapshots"});
+  }
+  // The runtime's part of pause(): write paused_dir(state_dir), end the VMM.
+  [[nodiscard]] virtual Result<void> pause_vmm() {
+    return std::unexpected(Error{Errc::kUnsupported, "this runtime cannot pause VMs"});
   }
 
   virtual void kill_vmm() = 0;

@@ -15,6 +15,7 @@
 
 #include "aether/vmm/runtime.hpp"
 #include "disk_overlay.hpp"
+#include "pause_record.hpp"
 #include "qemu_command.hpp"
 #include "qemu_snapshot.hpp"
 #include "qmp_client.hpp"
@@ -40,10 +41,11 @@ class QemuVm final : public VmmProcessVm {
     return {};
   }
 
-  // A restored VM: QMP first (the snapshot is fed through it), then the
-  // Restored exchange on the channel QEMU connected at start.
+  // A restored (or resumed: keep_identity, memory from the pause) VM: QMP
+  // first (the state is fed through it), then the Restored exchange on the
+  // channel QEMU connected at start.
   Result<void> start_restored(int fd, Clock::time_point launched,
-                              const std::filesystem::path& snapshot_dir) {
+                              const std::filesystem::path& snapshot_dir, bool resumed = false) {
     const auto deadline = launched + config_.boot_timeout;
     auto fail_with = [&](Error e) -> Result<void> {
       ::close(fd);
@@ -56,7 +58,10 @@ class QemuVm final : public VmmProcessVm {
         !loaded) {
       return fail_with(loaded.error());
     }
-    if (auto attached = attach_restored(fd, deadline, launched); !attached) {
+    // The guest runs on from the paused state and writes its disk: the pause
+    // no longer matches it, so it cannot be resumed a second time.
+    if (resumed) discard_pause(config_.state_dir);
+    if (auto attached = attach_restored(fd, deadline, launched, !resumed); !attached) {
       kill_vmm();
       return attached;
     }
@@ -86,6 +91,32 @@ class QemuVm final : public VmmProcessVm {
       }
     }
     return write_snapshot_record(dir, config_);
+  }
+
+  Result<void> pause_vmm() override {
+    if (!qmp_.connected()) return std::unexpected(Error{Errc::kVmDead, "no QMP: cannot pause"});
+    const auto dir = paused_dir(config_.state_dir);
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return std::unexpected(Error{Errc::kIo, "cannot create " + dir.string()});
+    // The state of a 64 GiB guest takes a while to write: the deadline grows
+    // with the memory (at least 25 MiB/s).
+    const auto deadline =
+        Clock::now() + config_.request_timeout * 4 + std::chrono::seconds(config_.memory_mib / 25);
+    if (auto saved =
+            save_migration(qmp_, config_.state_dir / "migrate.sock", dir / "memory.bin", deadline);
+        !saved) {
+      discard_pause(config_.state_dir);
+      return saved;
+    }
+    // The overlay stays in the state dir: QEMU flushed it when the migration
+    // completed, and nothing else writes it until the resume.
+    if (auto recorded = write_pause_record(config_); !recorded) {
+      discard_pause(config_.state_dir);
+      return recorded;
+    }
+    return {};
   }
 
   VmStatus live_status() override {
@@ -149,15 +180,7 @@ class QemuRuntime final : public Runtime {
         return std::unexpected(overlay.error());
       }
     }
-    // QEMU creates the incoming socket after it dropped to -runas: the state
-    // dir must be its own.
-    if (!options_.run_as.empty()) {
-      const passwd* user = ::getpwnam(options_.run_as.c_str());
-      if (user == nullptr || ::chown(config.state_dir.c_str(), user->pw_uid, user->pw_gid) != 0) {
-        return std::unexpected(Error{Errc::kIo, "cannot give " + config.state_dir.string() +
-                                                    " to the VMM user " + options_.run_as});
-      }
-    }
+    if (auto owned = give_state_dir(config); !owned) return std::unexpected(owned.error());
     const auto launched = Clock::now();
     auto argv = qemu_command_line(*binary, config, options_, paths, use_kvm_);
     argv.insert(argv.end(), {"-incoming", "defer"});
@@ -172,7 +195,46 @@ class QemuRuntime final : public Runtime {
     return std::unique_ptr<Vm>(std::move(vm));
   }
 
+  Result<std::unique_ptr<Vm>> resume(const VmConfig& config) override {
+    if (auto match = check_pause_record(config); !match) return std::unexpected(match.error());
+    auto binary = prepare_boot(config, options_.binary);
+    if (!binary) return std::unexpected(binary.error());
+    const auto paths = qemu_paths(config);
+    std::error_code ec;
+    if (config.rootfs && !std::filesystem::is_regular_file(paths.rootfs_overlay, ec)) {
+      return std::unexpected(Error{Errc::kMissingFile, "VM " + config.id + ": its disk overlay " +
+                                                           paths.rootfs_overlay.string() +
+                                                           " is gone; the pause cannot resume"});
+    }
+    if (auto owned = give_state_dir(config); !owned) return std::unexpected(owned.error());
+    const auto launched = Clock::now();
+    auto argv = qemu_command_line(*binary, config, options_, paths, use_kvm_);
+    argv.insert(argv.end(), {"-incoming", "defer"});
+    auto launch = launch_vmm(config, paths, std::move(argv));
+    if (!launch) return std::unexpected(launch.error());
+    auto& [vm, fd] = *launch;
+    if (auto started = vm->start_restored(fd, launched, paused_dir(config.state_dir), true);
+        !started) {
+      return std::unexpected(started.error());
+    }
+    spdlog::info("vmm: VM {} resumed in {} ms ({})", config.id, vm->boot_time().count() / 1000,
+                 name());
+    return std::unique_ptr<Vm>(std::move(vm));
+  }
+
  private:
+  // QEMU creates the incoming socket after it dropped to -runas: the state
+  // dir must be its own.
+  Result<void> give_state_dir(const VmConfig& config) const {
+    if (options_.run_as.empty()) return {};
+    const passwd* user = ::getpwnam(options_.run_as.c_str());
+    if (user == nullptr || ::chown(config.state_dir.c_str(), user->pw_uid, user->pw_gid) != 0) {
+      return std::unexpected(Error{Errc::kIo, "cannot give " + config.state_dir.string() +
+                                                  " to the VMM user " + options_.run_as});
+    }
+    return {};
+  }
+
   // Listens on the agent socket, spawns QEMU with argv and accepts its
   // chardev connection: the VM (not yet attached) and the channel fd.
   Result<std::pair<std::unique_ptr<QemuVm>, int>> launch_vmm(const VmConfig& config,

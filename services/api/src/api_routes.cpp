@@ -18,7 +18,9 @@ ApiRoutes::ApiRoutes(RouteDeps& deps, const redis::IdempotencyStore* idempotency
       vms_(deps),
       guest_(deps),
       events_(deps),
-      operator_(deps) {}
+      operator_(deps),
+      pause_(vms_),
+      templates_(deps) {}
 
 AuthedHandler ApiRoutes::idempotent(AuthedHandler handler) const {
   if (idempotency_ == nullptr) return handler;
@@ -97,6 +99,11 @@ rest::Router ApiRoutes::router() {
   r.add("DELETE", "/v1/vms/{id}", guard_.wrap(vms, "write", bind(&vms_, &VmRoutes::remove)));
   r.add("POST", "/v1/vms/{id}/stop",
         guard_.wrap(vms, "write", idempotent(bind(&vms_, &VmRoutes::stop))));
+  r.add("POST", "/v1/vms/{id}/pause",
+        guard_.wrap(vms, "write", bind(&pause_, &PauseRoutes::pause)));
+  r.add("POST", "/v1/vms/{id}/resume",
+        guard_.wrap(vms, "write", bind(&pause_, &PauseRoutes::resume)));
+  r.add("GET", "/v1/templates", guard_.wrap(vms, "read", bind(&templates_, &TemplateRoutes::list)));
   r.add("GET", "/v1/vms/{id}/events", guard_.wrap(vms, "read", bind(&vms_, &VmRoutes::events)));
   r.add("POST", "/v1/vms/{id}/exec", guard_.wrap(vms, "exec", bind(&guest_, &GuestRoutes::exec)),
         {.max_body_bytes = deps_.max_file_bytes * 4 / 3 + 65536});

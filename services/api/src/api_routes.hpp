@@ -11,8 +11,10 @@
 #include "event_stream.hpp"
 #include "guest_routes.hpp"
 #include "operator_routes.hpp"
+#include "pause_routes.hpp"
 #include "rest_guard.hpp"
 #include "route_deps.hpp"
+#include "template_routes.hpp"
 #include "vm_routes.hpp"
 
 namespace aether::api {
@@ -34,6 +36,8 @@ class ApiRoutes {
   GuestRoutes guest_;
   EventStream events_;
   OperatorRoutes operator_;
+  PauseRoutes pause_;
+  TemplateRoutes templates_;
 };
 
 }  // namespace aether::api

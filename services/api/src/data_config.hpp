@@ -16,8 +16,9 @@
 namespace aether::api {
 
 // The highest migration the api's queries need (0005: tenant vCPU/memory
-// quotas, 0006: the live-VMs-by-tenant index); /readyz waits for it.
-inline constexpr std::int64_t kNeedsSchema = 6;
+// quotas, 0006: the live-VMs-by-tenant index, 0007: the pause states);
+// /readyz waits for it.
+inline constexpr std::int64_t kNeedsSchema = 7;
 
 enum class Role { kAll, kHttp, kProjector };
 

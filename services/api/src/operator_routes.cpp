@@ -11,6 +11,7 @@
 #include "aether/v1/worker.pb.h"
 #include "api_key_store.hpp"
 #include "vm_json.hpp"
+#include "worker_statuses.hpp"
 
 namespace aether::api {
 
@@ -41,21 +42,10 @@ json tenant_json(const Tenant& t) {
 Response OperatorRoutes::workers(rest::Request&, const Principal&) {
   // Each value is a worker's WorkerStatus heartbeat (protobuf); answered as its
   // proto3 JSON, the shape `aetherctl workers --bus` prints from the KV itself.
-  auto bucket = bus::KvBucket::open(deps_.bus, std::string(bus::kWorkersBucket));
-  if (!bucket) return bus_problem(bucket.error(), "no workers bucket").response();
-  auto watcher = bucket->watch(">", {.ignore_deletes = true});
-  if (!watcher) return bus_problem(watcher.error(), "cannot read the workers bucket").response();
+  auto statuses = read_worker_statuses(deps_.bus);
+  if (!statuses) return std::move(statuses.error());
   json workers = json::array();
-  for (;;) {
-    auto next = watcher->next(std::chrono::seconds(5));
-    if (!next) return bus_problem(next.error(), "cannot read the workers bucket").response();
-    if (!next->has_value()) break;  // every current value delivered
-    v1::WorkerStatus status;
-    if (!status.ParseFromString((*next)->value)) {
-      spdlog::warn("api: KV {} key {}: not a WorkerStatus; left out of /v1/workers",
-                   bus::kWorkersBucket, (*next)->key);
-      continue;
-    }
+  for (const auto& status : *statuses) {
     std::string text;
     google::protobuf::util::JsonPrintOptions options;
     options.always_print_primitive_fields = true;

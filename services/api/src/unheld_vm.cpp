@@ -39,6 +39,11 @@ UnheldVm::Holder UnheldVm::holder(const VmRecord& vm, std::string& why) {
 Response UnheldVm::answer(std::string_view op, const VmRecord& vm, const Principal& who) {
   const std::string id = vm.id;
   const std::string on = vm.worker_id ? " on worker " + *vm.worker_id : std::string();
+  const bool pause_or_resume = op == "pause" || op == "resume";
+  if (pause_or_resume && (nothing_running(vm.state) || vm.state == "DELETED")) {
+    return Problem::conflict("VM " + id + " is " + vm.state + ": nothing to " + std::string(op))
+        .response();
+  }
   if (op == "stop") {
     if (vm.state == "PENDING") {
       return Problem::conflict("VM " + id +
@@ -49,7 +54,7 @@ Response UnheldVm::answer(std::string_view op, const VmRecord& vm, const Princip
     if (vm.state == "STOPPED" || vm.state == "FAILED") {
       return Problem::conflict("VM " + id + " is already " + vm.state).response();
     }
-  } else if (nothing_running(vm.state)) {
+  } else if (!pause_or_resume && nothing_running(vm.state)) {
     return record_deleted(vm, who,
                           vm.state == "PENDING"
                               ? "deleted while PENDING, before any worker booted it"
@@ -69,7 +74,8 @@ Response UnheldVm::answer(std::string_view op, const VmRecord& vm, const Princip
       const std::string lost = "VM " + id + " was " + vm.state + on +
                                (vm.worker_id ? ", which is gone" : ", and no worker holds it");
       if (op == "delete") return record_deleted(vm, who, lost + "; deleted through the api");
-      return Problem::conflict(lost + ": the VM is lost, nothing to stop (DELETE removes it)")
+      return Problem::conflict(lost + ": the VM is lost, nothing to " + std::string(op) +
+                               " (DELETE removes it)")
           .response();
     }
     case Holder::kUnknown:

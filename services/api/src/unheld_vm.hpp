@@ -32,7 +32,9 @@ class UnheldVm {
  public:
   explicit UnheldVm(RouteDeps& deps) : deps_(deps) {}
 
-  // The answer to `op` ("stop" | "delete") on `vm`, which no worker answered for.
+  // The answer to `op` ("stop" | "delete" | "pause" | "resume") on `vm`, which
+  // no worker answered for. pause and resume are never done by the api: 409
+  // (nothing runs, or the worker is gone) or 503 (the worker is alive).
   [[nodiscard]] rest::Response answer(std::string_view op, const VmRecord& vm,
                                       const Principal& who);
 

@@ -175,7 +175,8 @@ Response VmRoutes::get(rest::Request& req, const Principal& who) {
 }
 
 Response VmRoutes::command(const rest::Request& req, const Principal& who, std::string_view op,
-                           const google::protobuf::Message& message) {
+                           const google::protobuf::Message& message,
+                           std::chrono::milliseconds timeout) {
   auto vm = find(req, who);
   if (!vm) return std::move(vm.error());
   if (vm->state == "DELETED") {
@@ -183,8 +184,9 @@ Response VmRoutes::command(const rest::Request& req, const Principal& who, std::
   }
   const std::string subject = "aether.vm." + vm->id + "." + std::string(op);
   v1::VmOpReply reply;
-  auto r = deps_.bus.request(subject, message, reply,
-                             {.timeout = deps_.bus_timeout, .tenant = who.tenant_id});
+  auto r = deps_.bus.request(
+      subject, message, reply,
+      {.timeout = timeout.count() > 0 ? timeout : deps_.bus_timeout, .tenant = who.tenant_id});
   if (!r) {
     if (r.error().code == bus::Errc::kNoResponders) return UnheldVm(deps_).answer(op, *vm, who);
     return bus_problem(r.error(), "no worker holds VM " + vm->id + " (state " + vm->state + ")")

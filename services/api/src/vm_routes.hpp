@@ -21,6 +21,13 @@ class VmRoutes {
   rest::Response remove(rest::Request& req, const Principal& who);
   rest::Response events(rest::Request& req, const Principal& who);
 
+  // Finds {id} in the caller's tenant, requests aether.vm.<id>.<op> with
+  // `message` (timeout 0: the bus timeout) and answers 202 with the VM in the
+  // state the worker replied; no responders: UnheldVm. Also for PauseRoutes.
+  rest::Response command(const rest::Request& req, const Principal& who, std::string_view op,
+                         const google::protobuf::Message& message,
+                         std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+
  private:
   // The VM of {id} in the caller's tenant, or the answer to send instead (400/404/503).
   // cached: may come from deps_.vm_cache (only the plain GET; commands read PostgreSQL).
@@ -28,8 +35,6 @@ class VmRoutes {
                                                bool cached = false);
   rest::Response wait_ready(const rest::Request& req, const Principal& who, VmRecord vm,
                             std::chrono::milliseconds timeout);
-  rest::Response command(const rest::Request& req, const Principal& who, std::string_view op,
-                         const google::protobuf::Message& message);
 
   RouteDeps& deps_;
 };

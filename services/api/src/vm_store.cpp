@@ -39,8 +39,9 @@ pg::Result<TenantUsage> read_usage(pg::Connection& c, const std::string& tenant_
 }  // namespace
 
 bool valid_vm_state(std::string_view s) {
-  static constexpr std::array<std::string_view, 8> kStates = {
-      "PENDING", "SCHEDULED", "BOOTING", "READY", "STOPPING", "STOPPED", "DELETED", "FAILED"};
+  static constexpr std::array<std::string_view, 11> kStates = {
+      "PENDING", "SCHEDULED", "BOOTING", "READY",  "STOPPING", "STOPPED",
+      "DELETED", "FAILED",    "PAUSING", "PAUSED", "RESUMING"};
   return std::find(kStates.begin(), kStates.end(), s) != kStates.end();
 }
 
@@ -118,7 +119,7 @@ StoreResult<VmPage> VmStore::list(const std::string& tenant_id, const VmListQuer
   if (q.state && !valid_vm_state(*q.state)) {
     return store_error(StoreErrc::kInvalid,
                        "state must be one of PENDING, SCHEDULED, BOOTING, READY, STOPPING, "
-                       "STOPPED, DELETED, FAILED",
+                       "STOPPED, DELETED, FAILED, PAUSING, PAUSED, RESUMING",
                        "state");
   }
   std::string sql = "SELECT " AETHER_VM_COLUMNS " FROM vms WHERE tenant_id = $1";

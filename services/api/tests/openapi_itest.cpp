@@ -174,6 +174,31 @@ TEST_CASE("every route's answers match the OpenAPI document") {
   rec.call(vm + "/stop", "POST", base + "/stop", key, R"({"graceSeconds":"soon"})");
   rec.call(vm + "/stop", "POST", base + "/stop", key, "x", {"Content-Type: text/plain"});
 
+  // Pause and resume: a worker that answers (202), a body with a field (422).
+  auto pause = bus::serve<v1::PauseVm, v1::VmOpReply>(
+      *s.bus, "aether.vm." + id + ".pause", {},
+      [&](const v1::PauseVm&, const bus::RequestContext&) -> bus::Result<v1::VmOpReply> {
+        v1::VmOpReply reply;
+        reply.set_vm_id(id);
+        reply.set_state(v1::VM_STATE_PAUSED);
+        return reply;
+      });
+  auto resume = bus::serve<v1::ResumeVm, v1::VmOpReply>(
+      *s.bus, "aether.vm." + id + ".resume", {},
+      [&](const v1::ResumeVm&, const bus::RequestContext&) -> bus::Result<v1::VmOpReply> {
+        return bus::service_error(409, "no room on worker w-1 to resume it now");
+      });
+  REQUIRE(pause);
+  REQUIRE(resume);
+  CHECK(rec.call(vm + "/pause", "POST", base + "/pause", key, "{}").status == 202);
+  rec.call(vm + "/pause", "POST", base + "/pause", key, R"({"x":1})");
+  rec.call(vm + "/pause", "POST", base + "/pause", key, "x", {"Content-Type: text/plain"});
+  rec.call(vm + "/resume", "POST", base + "/resume", key, "{}");  // the worker's 409
+  rec.call(vm + "/resume", "POST", "/v1/vms/0190a7d2-0000-7000-8000-000000000000/resume", key,
+           "{}");
+  rec.call("/v1/templates", "GET", "/v1/templates", key);
+  rec.call("/v1/templates", "GET", "/v1/templates", "ak_not_a_key");
+
   // DELETE: a PENDING VM no worker took (recorded by the api), then again: 409.
   const std::string pending =
       rec.call("/v1/vms", "GET", "/v1/vms?state=PENDING&limit=1", key).json()["vms"][0]["id"];

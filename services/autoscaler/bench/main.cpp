@@ -90,7 +90,7 @@ Figures run(const std::string& name, bool events, milliseconds eval, int trials)
               .worker_capacity = {1, 256, 1}};
   c.lease.ttl = seconds(5);
   c.eval_interval = eval;
-  c.provision = false;
+  c.provision = std::nullopt;
   if (!events) c.create_subjects.clear();  // the poller only looks on its timer
   auto actuator = std::make_unique<TimingActuator>();
   TimingActuator* timing = actuator.get();

@@ -169,7 +169,8 @@ bus::Result<std::optional<LastEvent>> latest_event(bus::Connection& connection,
   // The newest does not decode: the newest readable one, state by state.
   static constexpr v1::VmState kStates[] = {
       v1::VM_STATE_PENDING,  v1::VM_STATE_SCHEDULED, v1::VM_STATE_BOOTING, v1::VM_STATE_READY,
-      v1::VM_STATE_STOPPING, v1::VM_STATE_STOPPED,   v1::VM_STATE_DELETED, v1::VM_STATE_FAILED};
+      v1::VM_STATE_STOPPING, v1::VM_STATE_STOPPED,   v1::VM_STATE_DELETED, v1::VM_STATE_FAILED,
+      v1::VM_STATE_PAUSING,  v1::VM_STATE_PAUSED,    v1::VM_STATE_RESUMING};
   std::optional<LastEvent> best;
   for (auto state : kStates) {
     auto last = read_last(connection, vm_event_subject(vm_id, state), unreadable);

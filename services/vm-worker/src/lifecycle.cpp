@@ -128,12 +128,21 @@ void Lifecycle::fail_vm(const std::shared_ptr<HostedVm>& hosted, const std::stri
   if (vm) vm->kill();
 }
 
+void Lifecycle::stop_paused(const std::shared_ptr<HostedVm>& hosted, const std::string& reason) {
+  std::unique_lock lock(hosted->mutex_);
+  if (hosted->state != v1::VM_STATE_PAUSED) return;
+  transition_locked(*hosted, lock, v1::VM_STATE_STOPPING, reason);
+  vmm::discard_pause(hosted->dir());
+  release_resources(*hosted);  // the ledger was given back at pause; the network goes now
+  transition_locked(*hosted, lock, v1::VM_STATE_STOPPED, reason + "; its saved state removed");
+}
+
 void Lifecycle::delete_vm(const std::shared_ptr<HostedVm>& hosted, const std::string& reason) {
   std::shared_ptr<vmm::Vm> vm;
   {
     std::unique_lock lock(hosted->mutex_);
     if (hosted->state == v1::VM_STATE_DELETED) return;
-    if (hosted->state == v1::VM_STATE_READY) {
+    if (hosted->state == v1::VM_STATE_READY || hosted->state == v1::VM_STATE_PAUSED) {
       transition_locked(*hosted, lock, v1::VM_STATE_STOPPING, reason);
     }
     vm = std::move(hosted->vm);

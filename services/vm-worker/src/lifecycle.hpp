@@ -60,6 +60,8 @@ class Lifecycle {
   // stop grace); the STOPPED reason says whether it did or was killed.
   void stop_vm(const std::shared_ptr<HostedVm>& vm, const std::string& reason,
                std::optional<std::chrono::milliseconds> grace = std::nullopt);
+  // PAUSED -> STOPPING -> STOPPED, its saved state removed (see pauser.hpp).
+  void stop_paused(const std::shared_ptr<HostedVm>& vm, const std::string& reason);
   // Any state -> DELETED (through STOPPING/STOPPED when running); unregisters.
   void delete_vm(const std::shared_ptr<HostedVm>& vm, const std::string& reason);
   void fail_vm(const std::shared_ptr<HostedVm>& vm, const std::string& reason);

@@ -236,6 +236,8 @@ Result<void> OpsRouter::subscribe(const std::shared_ptr<HostedVm>& hosted) {
             }
             if (state == v1::VM_STATE_READY) {
               lifecycle_.stop_vm(hosted, "stop requested", grace);
+            } else if (state == v1::VM_STATE_PAUSED) {
+              lifecycle_.stop_paused(hosted, "stop requested while paused");
             } else if (state != v1::VM_STATE_STOPPED && state != v1::VM_STATE_STOPPING) {
               return bus::service_error(409, "vm " + vm_id + " is " +
                                                  std::string(state_token(state)) +
@@ -263,6 +265,11 @@ Result<void> OpsRouter::subscribe(const std::shared_ptr<HostedVm>& hosted) {
                   hosted->state == v1::VM_STATE_BOOTING) {
                 return bus::service_error(409, "vm " + vm_id + " is still booting");
               }
+              if (hosted->state == v1::VM_STATE_PAUSING || hosted->state == v1::VM_STATE_RESUMING) {
+                return bus::service_error(409, "vm " + vm_id + " is " +
+                                                   std::string(state_token(hosted->state)) +
+                                                   "; delete it when that ends");
+              }
             }
             lifecycle_.delete_vm(hosted, "delete requested");
             v1::VmOpReply reply;
@@ -272,6 +279,23 @@ Result<void> OpsRouter::subscribe(const std::shared_ptr<HostedVm>& hosted) {
           }));
       !r) {
     return r;
+  }
+
+  for (const char* op : {"pause", "resume"}) {
+    const bool pause = std::string_view(op) == "pause";
+    if (auto r = add(pause ? bus::serve<v1::PauseVm, v1::VmOpReply>(
+                                 connection_, prefix + op, opts(op),
+                                 [this, vm_id](const v1::PauseVm&, const bus::RequestContext&) {
+                                   return pauser_.pause(vm_id);
+                                 })
+                           : bus::serve<v1::ResumeVm, v1::VmOpReply>(
+                                 connection_, prefix + op, opts(op),
+                                 [this, vm_id](const v1::ResumeVm&, const bus::RequestContext&) {
+                                   return pauser_.resume(vm_id);
+                                 }));
+        !r) {
+      return r;
+    }
   }
 
   std::lock_guard lock(hosted->mutex_);

@@ -1,5 +1,5 @@
-// OpsRouter: serves aether.vm.<id>.exec|files.put|files.get|status|stop|delete
-// for a VM this worker holds (six subscriptions, each on its own cnats
+// OpsRouter: serves aether.vm.<id>.exec|files.put|files.get|status|stop|delete|
+// pause|resume for a VM this worker holds (eight subscriptions, each on its own cnats
 // delivery thread, so a long exec never blocks status or stop). A handler
 // finds the VM in the registry on every request; a guest that dies under
 // a request fails the VM (503).
@@ -13,6 +13,7 @@
 #include "errors.hpp"
 #include "hosted_vm.hpp"
 #include "lifecycle.hpp"
+#include "pauser.hpp"
 #include "vm_registry.hpp"
 #include "worker_config.hpp"
 #include "worker_metrics.hpp"
@@ -22,11 +23,12 @@ namespace aether::worker {
 class OpsRouter {
  public:
   OpsRouter(const WorkerConfig& config, bus::Connection& connection, VmRegistry& registry,
-            Lifecycle& lifecycle, WorkerMetrics& metrics)
+            Lifecycle& lifecycle, Pauser& pauser, WorkerMetrics& metrics)
       : config_(config),
         connection_(connection),
         registry_(registry),
         lifecycle_(lifecycle),
+        pauser_(pauser),
         metrics_(metrics) {}
 
   // Subscribes the VM's request subjects; they stay in vm->subscriptions.
@@ -37,6 +39,7 @@ class OpsRouter {
   bus::Connection& connection_;
   VmRegistry& registry_;
   Lifecycle& lifecycle_;
+  Pauser& pauser_;
   WorkerMetrics& metrics_;
 };
 

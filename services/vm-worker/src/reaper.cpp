@@ -27,6 +27,7 @@ void Reaper::reap_once() {
   for (const auto& hosted : registry_.all()) {
     std::string stop_reason;
     std::string fail_reason;
+    std::string paused_reason;  // a paused VM past its TTL: stopped, its saved state removed
     bool remove = false;
     std::shared_ptr<vmm::Vm> vm;
     {
@@ -42,6 +43,13 @@ void Reaper::reap_once() {
                        std::chrono::seconds(spec.idle_timeout_seconds())) {
           stop_reason = "idle for " + std::to_string(spec.idle_timeout_seconds()) + " s";
         }
+      } else if (hosted->state == v1::VM_STATE_PAUSED) {
+        // The TTL keeps running while paused (pauser.hpp); the idle timeout does not.
+        if (spec.ttl_seconds() > 0 &&
+            now - hosted->ready_steady >= std::chrono::seconds(spec.ttl_seconds())) {
+          paused_reason =
+              "ttl of " + std::to_string(spec.ttl_seconds()) + " s expired while paused";
+        }
       } else if ((hosted->state == v1::VM_STATE_STOPPED || hosted->state == v1::VM_STATE_FAILED) &&
                  now - hosted->finished_at >= config_.stopped_retention) {
         remove = true;
@@ -52,7 +60,9 @@ void Reaper::reap_once() {
         fail_reason = "hypervisor gone: " + st.detail;
       }
     }
-    if (!fail_reason.empty()) {
+    if (!paused_reason.empty()) {
+      lifecycle_.stop_paused(hosted, paused_reason);
+    } else if (!fail_reason.empty()) {
       lifecycle_.fail_vm(hosted, fail_reason);
     } else if (!stop_reason.empty()) {
       lifecycle_.stop_vm(hosted, stop_reason);

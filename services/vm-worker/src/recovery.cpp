@@ -3,7 +3,8 @@
 // channel died with the process. So their hypervisors are killed (found by
 // the VM's state dir on their command line) and each VM is reported FAILED
 // with the reason, unless the event stream shows it already ended or another
-// worker took it over. Nothing is left behind.
+// worker took it over. Nothing is left behind. Except a VM that was PAUSED:
+// its state is on disk, so it is adopted again, resumable (adopt_paused).
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
@@ -15,6 +16,22 @@
 #include "vm_state.hpp"
 
 namespace aether::worker {
+
+bool Recovery::adopt_paused(const std::filesystem::path& dir, const v1::CreateVm& create,
+                            std::string& why) {
+  auto hosted = pauser_.adoptable(dir, create, why);
+  if (!hosted) return false;
+  registry_.add(create.vm_id(), hosted);
+  if (auto s = ops_.subscribe(hosted); !s) {
+    registry_.remove(create.vm_id());
+    why = "worker " + config_.worker_id + " restarted while the VM was paused and cannot serve " +
+          "it again (" + s.error().message + "): the VM is lost";
+    return false;
+  }
+  spdlog::info("vm-worker: recovery: VM {} is paused in {}; adopted (resumable)", create.vm_id(),
+               dir.string());
+  return true;
+}
 
 RecoveryReport Recovery::run() {
   RecoveryReport report;
@@ -47,6 +64,12 @@ RecoveryReport Recovery::run() {
         const auto& ev = (*last)->event;
         previous = ev.state();
         ours = ev.worker_id() == config_.worker_id && !is_final(ev.state());
+      }
+      // A paused VM has no hypervisor to lose: it is adopted again, resumable.
+      if (ours && previous == v1::VM_STATE_PAUSED) {
+        std::string why;
+        if (adopt_paused(dir, create, why)) continue;
+        if (!why.empty()) reason = why;
       }
       if (ours && lifecycle_.fail_unhosted(create, previous, reason)) ++report.vms_failed;
     }

@@ -4,6 +4,9 @@
 
 #include "aether/bus/connection.hpp"
 #include "lifecycle.hpp"
+#include "ops_router.hpp"
+#include "pauser.hpp"
+#include "vm_registry.hpp"
 #include "worker_config.hpp"
 
 namespace aether::worker {
@@ -16,15 +19,27 @@ struct RecoveryReport {
 
 class Recovery {
  public:
-  Recovery(const WorkerConfig& config, bus::Connection& connection, Lifecycle& lifecycle)
-      : config_(config), connection_(connection), lifecycle_(lifecycle) {}
+  Recovery(const WorkerConfig& config, bus::Connection& connection, Lifecycle& lifecycle,
+           Pauser& pauser, VmRegistry& registry, OpsRouter& ops)
+      : config_(config),
+        connection_(connection),
+        lifecycle_(lifecycle),
+        pauser_(pauser),
+        registry_(registry),
+        ops_(ops) {}
 
   [[nodiscard]] RecoveryReport run();
 
  private:
+  // A VM this worker had paused: registered and served again, PAUSED.
+  bool adopt_paused(const std::filesystem::path& dir, const v1::CreateVm& create, std::string& why);
+
   const WorkerConfig& config_;
   bus::Connection& connection_;
   Lifecycle& lifecycle_;
+  Pauser& pauser_;
+  VmRegistry& registry_;
+  OpsRouter& ops_;
 };
 
 }  // namespace aether::worker

@@ -6,7 +6,7 @@
 namespace aether::worker {
 namespace {
 
-constexpr std::array<std::pair<VmState, std::string_view>, 9> kTokens{{
+constexpr std::array<std::pair<VmState, std::string_view>, 12> kTokens{{
     {v1::VM_STATE_UNSPECIFIED, "unspecified"},
     {v1::VM_STATE_PENDING, "pending"},
     {v1::VM_STATE_SCHEDULED, "scheduled"},
@@ -16,6 +16,9 @@ constexpr std::array<std::pair<VmState, std::string_view>, 9> kTokens{{
     {v1::VM_STATE_STOPPED, "stopped"},
     {v1::VM_STATE_DELETED, "deleted"},
     {v1::VM_STATE_FAILED, "failed"},
+    {v1::VM_STATE_PAUSING, "pausing"},
+    {v1::VM_STATE_PAUSED, "paused"},
+    {v1::VM_STATE_RESUMING, "resuming"},
 }};
 
 }  // namespace
@@ -29,10 +32,17 @@ bool transition_allowed(VmState from, VmState to) {
       return from == VM_STATE_UNSPECIFIED || from == VM_STATE_PENDING;
     case VM_STATE_BOOTING:
       return from == VM_STATE_SCHEDULED;
-    case VM_STATE_READY:
-      return from == VM_STATE_BOOTING || from == VM_STATE_SCHEDULED;
-    case VM_STATE_STOPPING:
+    case VM_STATE_READY:  // booted, resumed, or a pause the runtime refused (it runs on)
+      return from == VM_STATE_BOOTING || from == VM_STATE_SCHEDULED || from == VM_STATE_RESUMING ||
+             from == VM_STATE_PAUSING;
+    case VM_STATE_PAUSING:
       return from == VM_STATE_READY;
+    case VM_STATE_PAUSED:  // paused, or a resume that failed before the VM ran again
+      return from == VM_STATE_PAUSING || from == VM_STATE_RESUMING;
+    case VM_STATE_RESUMING:
+      return from == VM_STATE_PAUSED;
+    case VM_STATE_STOPPING:
+      return from == VM_STATE_READY || from == VM_STATE_PAUSED;
     case VM_STATE_STOPPED:
       return from == VM_STATE_STOPPING;
     case VM_STATE_DELETED:
@@ -60,7 +70,8 @@ VmState state_from_token(std::string_view token) {
 
 bool holds_resources(VmState state) {
   return state == v1::VM_STATE_SCHEDULED || state == v1::VM_STATE_BOOTING ||
-         state == v1::VM_STATE_READY || state == v1::VM_STATE_STOPPING;
+         state == v1::VM_STATE_READY || state == v1::VM_STATE_STOPPING ||
+         state == v1::VM_STATE_PAUSING || state == v1::VM_STATE_RESUMING;
 }
 
 bool is_final(VmState state) {

@@ -2,6 +2,8 @@
 //   PENDING -> SCHEDULED -> BOOTING -> READY -> STOPPING -> STOPPED -> DELETED
 // and FAILED from any live state. A warm-pool hit goes SCHEDULED -> READY
 // (the VM booted earlier). FAILED and STOPPED VMs may still be deleted.
+// Pause: READY -> PAUSING -> PAUSED -> RESUMING -> READY; a paused VM may be
+// stopped (STOPPING) or fail; PAUSED holds no capacity.
 #pragma once
 
 #include <string_view>

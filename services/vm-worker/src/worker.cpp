@@ -25,8 +25,9 @@ Worker::Worker(WorkerConfig config, bus::Connection connection,
       heartbeat_(config_.worker_id, config_.heartbeat_interval, [this] { return status(); }),
       slots_(config_.max_concurrent_boots, [this] { heartbeat_.changed(); }),
       lifecycle_(config_, std::string(runtime_->name()), ledger_, registry_, slots_),
-      ops_(config_, connection_, registry_, lifecycle_, metrics_),
       pool_(config_, *runtime_, registry_, ledger_, slots_, health_, lifecycle_, metrics_, flags_),
+      pauser_(config_, *runtime_, ledger_, registry_, lifecycle_, pool_, slots_),
+      ops_(config_, connection_, registry_, lifecycle_, pauser_, metrics_),
       booter_(config_, {*runtime_, ledger_, slots_, health_, lifecycle_, registry_, ops_,
                         heartbeat_, metrics_, flags_}),
       intake_(config_, {connection_, registry_, lifecycle_, pool_, booter_, ops_, planner_,
@@ -58,7 +59,7 @@ Result<void> Worker::start() {
     return fail(Errc::kIo, "AETHER_STATE_DIR: cannot create " +
                                (config_.state_dir / "vms").string() + ": " + ec.message());
 
-  recovery_ = Recovery(config_, connection_, lifecycle_).run();
+  recovery_ = Recovery(config_, connection_, lifecycle_, pauser_, registry_, ops_).run();
   if (config_.network_enabled) {
     auto network = net::HostNetwork::setup(config_.network);
     if (!network) return fail(Errc::kNetwork, "per-VM networking: " + network.error().message);

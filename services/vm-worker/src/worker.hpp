@@ -45,6 +45,7 @@
 #include "heartbeat.hpp"
 #include "lifecycle.hpp"
 #include "ops_router.hpp"
+#include "pauser.hpp"
 #include "reaper.hpp"
 #include "recovery.hpp"
 #include "room_planner.hpp"
@@ -107,8 +108,9 @@ class Worker {
   Heartbeat heartbeat_;
   BootSlots slots_;
   Lifecycle lifecycle_;
-  OpsRouter ops_;
   WarmPool pool_;
+  Pauser pauser_;
+  OpsRouter ops_;
   Booter booter_;
   CreateIntake intake_;
   CreateConsumer consumer_;

@@ -55,3 +55,24 @@ TEST_CASE("state machine: subject tokens round-trip") {
   CHECK(is_final(VM_STATE_FAILED));
   CHECK_FALSE(is_final(VM_STATE_STOPPED));
 }
+
+TEST_CASE("state machine: pause and resume") {
+  CHECK(transition_allowed(VM_STATE_READY, VM_STATE_PAUSING));
+  CHECK(transition_allowed(VM_STATE_PAUSING, VM_STATE_PAUSED));
+  CHECK(transition_allowed(VM_STATE_PAUSED, VM_STATE_RESUMING));
+  CHECK(transition_allowed(VM_STATE_RESUMING, VM_STATE_READY));
+  CHECK(transition_allowed(VM_STATE_PAUSING, VM_STATE_READY));    // the runtime refused
+  CHECK(transition_allowed(VM_STATE_RESUMING, VM_STATE_PAUSED));  // failed before it ran
+  CHECK(transition_allowed(VM_STATE_PAUSED, VM_STATE_STOPPING));
+  for (auto s : {VM_STATE_PAUSING, VM_STATE_PAUSED, VM_STATE_RESUMING}) {
+    CHECK(transition_allowed(s, VM_STATE_FAILED));
+    CHECK(state_from_token(state_token(s)) == s);
+  }
+  CHECK(state_token(VM_STATE_PAUSED) == "paused");
+  CHECK_FALSE(transition_allowed(VM_STATE_PAUSED, VM_STATE_READY));  // only through RESUMING
+  CHECK_FALSE(transition_allowed(VM_STATE_BOOTING, VM_STATE_PAUSING));
+  CHECK_FALSE(transition_allowed(VM_STATE_PAUSED, VM_STATE_PAUSING));
+  CHECK_FALSE(holds_resources(VM_STATE_PAUSED));  // its capacity is free while paused
+  CHECK(holds_resources(VM_STATE_PAUSING));
+  CHECK(holds_resources(VM_STATE_RESUMING));
+}

@@ -55,6 +55,8 @@ SubjectTypes types_for_subject(std::string_view subject) {
     if (op == "files.get") return {v1::FileGet::descriptor(), v1::FileGetReply::descriptor()};
     if (op == "stop") return {v1::StopVm::descriptor(), v1::VmOpReply::descriptor()};
     if (op == "delete") return {v1::DeleteVm::descriptor(), v1::VmOpReply::descriptor()};
+    if (op == "pause") return {v1::PauseVm::descriptor(), v1::VmOpReply::descriptor()};
+    if (op == "resume") return {v1::ResumeVm::descriptor(), v1::VmOpReply::descriptor()};
     if (op == "status") {
       return {v1::VmStatusRequest::descriptor(), v1::VmStatusReply::descriptor()};
     }

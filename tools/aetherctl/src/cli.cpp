@@ -61,7 +61,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   Command command;
 
   // vm ...
-  auto* vm = app.add_subcommand("vm", "create, list, inspect, exec in, stop and delete VMs");
+  auto* vm = app.add_subcommand(
+      "vm", "create, list, inspect, exec in, stop, pause, resume and delete VMs");
   vm->require_subcommand(1);
   auto create = std::make_shared<CreateOptions>();
   auto* c = vm->add_subcommand("create", "create a VM (--wait: until READY, showing its states)");
@@ -128,6 +129,16 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     command = [id, grace](Context& ctx) { return vm_stop(ctx, *id, *grace); };
   });
 
+  for (const char* op : {"pause", "resume"}) {
+    auto* pr = vm->add_subcommand(op, std::string(op) == "pause"
+                                          ? "pause a VM (state saved on its worker, room freed)"
+                                          : "resume a paused VM on its worker");
+    pr->add_option("id", *id, "VM id")->required();
+    pr->callback([&, id, op] {
+      command = [id, op](Context& ctx) { return vm_pause_or_resume(ctx, *id, op); };
+    });
+  }
+
   auto* d = vm->add_subcommand("delete", "delete a VM");
   d->add_option("id", *id, "VM id")->required();
   d->callback([&, id] { command = [id](Context& ctx) { return vm_delete(ctx, *id); }; });
@@ -181,6 +192,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   app.add_subcommand("workers", "workers with capacity and load (operator)")->callback([&] {
     command = [](Context& ctx) { return workers(ctx); };
   });
+  app.add_subcommand("templates", "templates the live workers offer (VmSpec.template)")
+      ->callback([&] { command = [](Context& ctx) { return templates(ctx); }; });
   app.add_subcommand("nodes", "nodes as the node-provisioner reports them (operator)")
       ->callback([&] { command = [](Context& ctx) { return nodes(ctx); }; });
   auto* as = app.add_subcommand("autoscaler", "the autoscaler (operator)");

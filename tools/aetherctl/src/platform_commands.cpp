@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "aether/bus/jetstream.hpp"
@@ -42,6 +43,27 @@ Result<Json> workers_from_kv(Context& ctx) {
     list.push_back(Json::parse(json));
   }
   return Json{{"workers", list}};
+}
+
+// GET /v1/templates' shape from the workers' statuses (proto3 JSON): one
+// entry per name and image id, with the workers offering it.
+Json templates_of(const Json& workers) {
+  std::map<std::pair<std::string, std::string>, Json> offered;
+  for (const auto& w : workers) {
+    for (const auto& t : w.value("templates", Json::array())) {
+      auto& entry = offered[{t.value("name", ""), t.value("imageId", "")}];
+      if (entry.is_null()) {
+        entry = Json{{"name", t.value("name", "")}, {"workers", Json::array()}};
+        for (const char* field : {"imageSource", "imageId", "imageDigest"}) {
+          if (!t.value(field, "").empty()) entry[field] = t[field];
+        }
+      }
+      entry["workers"].push_back(w.value("workerId", ""));
+    }
+  }
+  Json list = Json::array();
+  for (auto& [key, entry] : offered) list.push_back(std::move(entry));
+  return Json{{"templates", list}};
 }
 
 }  // namespace
@@ -105,6 +127,24 @@ Result<int> workers(Context& ctx) {
   auto doc = ctx.settings().bus ? workers_from_kv(ctx) : ctx.api().call("GET", "/v1/workers");
   if (!doc) return std::unexpected(doc.error());
   print_rows(ctx.out(), ctx.format(), *doc, doc->value("workers", Json::array()), kWorkerColumns);
+  return kExitOk;
+}
+
+Result<int> templates(Context& ctx) {
+  Result<Json> doc;
+  if (ctx.settings().bus) {
+    auto from_kv = workers_from_kv(ctx);
+    if (!from_kv) return std::unexpected(from_kv.error());
+    doc = templates_of(from_kv->value("workers", Json::array()));
+  } else {
+    doc = ctx.api().call("GET", "/v1/templates");
+  }
+  if (!doc) return std::unexpected(doc.error());
+  print_rows(ctx.out(), ctx.format(), *doc, doc->value("templates", Json::array()),
+             {{"TEMPLATE", "/name"},
+              {"IMAGE", "/imageSource"},
+              {"IMAGE_ID", "/imageId"},
+              {"WORKERS", "/workers"}});
   return kExitOk;
 }
 

@@ -16,6 +16,8 @@ struct EventsOptions {
 
 [[nodiscard]] Result<int> events(Context& ctx, const EventsOptions& options);
 [[nodiscard]] Result<int> workers(Context& ctx);
+// GET /v1/templates; with --bus the same list built from KV aether_workers.
+[[nodiscard]] Result<int> templates(Context& ctx);
 [[nodiscard]] Result<int> nodes(Context& ctx);
 [[nodiscard]] Result<int> autoscaler_status(Context& ctx);
 // Prints the new key alone on stdout (it is shown only once).

@@ -303,6 +303,15 @@ Result<int> vm_stop(Context& ctx, const std::string& vm, int grace_seconds) {
   return kExitOk;
 }
 
+Result<int> vm_pause_or_resume(Context& ctx, const std::string& vm, const std::string& op) {
+  auto answer = ctx.settings().bus
+                    ? bus_call(ctx, "aether.vm." + vm + "." + op, Json::object())
+                    : ctx.api().call("POST", vm_path(ctx, vm) + "/" + op, Json::object());
+  if (!answer) return std::unexpected(answer.error());
+  print_object(ctx.out(), ctx.format(), *answer);
+  return kExitOk;
+}
+
 Result<int> vm_delete(Context& ctx, const std::string& vm) {
   auto answer = ctx.settings().bus ? bus_call(ctx, "aether.vm." + vm + ".delete", Json::object())
                                    : ctx.api().call("DELETE", vm_path(ctx, vm));

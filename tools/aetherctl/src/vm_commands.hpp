@@ -55,6 +55,10 @@ struct WaitOptions {
 [[nodiscard]] Result<int> vm_events(Context& ctx, const std::string& vm);
 [[nodiscard]] Result<int> vm_exec(Context& ctx, const ExecOptions& options);
 [[nodiscard]] Result<int> vm_stop(Context& ctx, const std::string& vm, int grace_seconds);
+// op "pause" | "resume": POST /v1/vms/{id}/<op> (or aether.vm.<id>.<op> with
+// --bus); prints the VM as the worker left it (PAUSED, or READY again).
+[[nodiscard]] Result<int> vm_pause_or_resume(Context& ctx, const std::string& vm,
+                                             const std::string& op);
 [[nodiscard]] Result<int> vm_delete(Context& ctx, const std::string& vm);
 [[nodiscard]] Result<int> vm_wait(Context& ctx, const WaitOptions& options);
 // `cp SRC DST`, one side "VM:/abs/path", the other a local path ("-": stdio).

@@ -88,8 +88,9 @@ TEST_CASE("completion scripts know every command path") {
   auto bash = run_cli({"completion", "bash"});
   REQUIRE(bash.code == kExitOk);
   CHECK(bash.out.find("complete -o default -F _aetherctl aetherctl") != std::string::npos);
-  CHECK(bash.out.find("\"vm\") words=\"create list get events exec stop delete wait") !=
-        std::string::npos);
+  CHECK(
+      bash.out.find("\"vm\") words=\"create list get events exec stop pause resume delete wait") !=
+      std::string::npos);
   CHECK(bash.out.find("\"vm create\") words=") != std::string::npos);
   auto zsh = run_cli({"completion", "zsh"});
   CHECK(zsh.out.find("bashcompinit") != std::string::npos);

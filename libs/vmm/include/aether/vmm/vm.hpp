@@ -96,6 +96,14 @@ class Vm {
     (void)dir;
     return std::unexpected(Error{Errc::kUnsupported, "this VM cannot be snapshotted"});
   }
+  // Pauses the VM for a later Runtime::resume(): writes its memory and device
+  // state to paused_dir(state_dir) (memory.bin, then pause.json last) and ends
+  // the VMM; its root-disk overlay stays where it is. Later calls fail with
+  // kVmDead. Take it from an idle VM (no request running). kUnsupported where
+  // the runtime cannot (the VM then runs on).
+  [[nodiscard]] virtual Result<void> pause() {
+    return std::unexpected(Error{Errc::kUnsupported, "this VM cannot be paused"});
+  }
 };
 
 // Boots VMs. Thread-safe: boot() may run concurrently for different VMs.
@@ -118,7 +126,31 @@ class Runtime {
     return std::unexpected(
         Error{Errc::kUnsupported, std::string(name()) + " cannot restore snapshots"});
   }
+  // Starts a VM paused by Vm::pause() again from config.state_dir, with the
+  // same overlay. config must equal the recorded one (read_pause_record gives
+  // it; kInvalidConfig names a field that differs). The agent gets a Restored
+  // frame that keeps its identity (hostname and machine id unchanged) and sets
+  // its clock forward and adds entropy; its Hello ends the resume. Once QEMU
+  // runs the loaded state the pause files are removed (the disk moves on from
+  // them); a resume that fails before that leaves them for another try.
+  [[nodiscard]] virtual Result<std::unique_ptr<Vm>> resume(const VmConfig& config) {
+    (void)config;
+    return std::unexpected(
+        Error{Errc::kUnsupported, std::string(name()) + " cannot resume paused VMs"});
+  }
 };
+
+// Where Vm::pause() writes: <state_dir>/paused.
+[[nodiscard]] std::filesystem::path paused_dir(const std::filesystem::path& state_dir);
+// True when state_dir holds a complete pause (pause.json written).
+[[nodiscard]] bool is_paused(const std::filesystem::path& state_dir);
+// The VmConfig recorded by the pause in state_dir (all fields that shape the
+// VM: id, kernel, initrd, rootfs, vcpus, memory, cmdline, network; timeouts
+// are the defaults). kMissingFile without a complete pause, kInvalidConfig
+// for an unreadable record.
+[[nodiscard]] Result<VmConfig> read_pause_record(const std::filesystem::path& state_dir);
+// Removes the pause files of state_dir (not the overlay).
+void discard_pause(const std::filesystem::path& state_dir);
 
 // Checks the rules of VmConfig; the message names the field and the rule.
 [[nodiscard]] Result<void> validate(const VmConfig& config);

@@ -11,6 +11,7 @@
 
 #include "aether/devstack/redis.hpp"
 #include "aether/redis/pool.hpp"
+#include "aether/redis/rate_limiter.hpp"
 #include "aether/redis/url.hpp"
 
 namespace aether::redis::testing {
@@ -47,6 +48,15 @@ inline bool eventually(const std::function<bool()>& ok,
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return ok();
+}
+
+// A limiter over `pool` with the rates of `rates` (parse_rates syntax).
+inline RateLimiter make_limiter(Pool& pool, const char* rates) {
+  auto parsed = parse_rates(rates);
+  REQUIRE(parsed.has_value());
+  auto limiter = RateLimiter::create(pool, RateLimiterOptions{.rates = *parsed});
+  REQUIRE(limiter.has_value());
+  return std::move(*limiter);
 }
 
 }  // namespace aether::redis::testing

@@ -13,14 +13,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-RateLimiter make_limiter(Pool& pool, const char* rates) {
-  auto parsed = parse_rates(rates);
-  REQUIRE(parsed.has_value());
-  auto limiter = RateLimiter::create(pool, RateLimiterOptions{.rates = *parsed});
-  REQUIRE(limiter.has_value());
-  return std::move(*limiter);
-}
-
 bool allowed(LeasedRateLimiter& limiter, const char* subject, const char* route_class) {
   auto d = limiter.check(subject, route_class);
   INFO((d ? std::string() : d.error().message));

@@ -180,19 +180,11 @@ class QemuRuntime final : public Runtime {
         return std::unexpected(overlay.error());
       }
     }
-    if (auto owned = give_state_dir(config); !owned) return std::unexpected(owned.error());
-    const auto launched = Clock::now();
-    auto argv = qemu_command_line(*binary, config, options_, paths, use_kvm_);
-    argv.insert(argv.end(), {"-incoming", "defer"});
-    auto launch = launch_vmm(config, paths, std::move(argv));
-    if (!launch) return std::unexpected(launch.error());
-    auto& [vm, fd] = *launch;
-    if (auto started = vm->start_restored(fd, launched, snapshot_dir); !started) {
-      return std::unexpected(started.error());
-    }
+    auto vm = launch_incoming(config, *binary, paths, snapshot_dir, false);
+    if (!vm) return std::unexpected(vm.error());
     spdlog::info("vmm: VM {} restored from {} in {} ms ({})", config.id, snapshot_dir.string(),
-                 vm->boot_time().count() / 1000, name());
-    return std::unique_ptr<Vm>(std::move(vm));
+                 (*vm)->boot_time().count() / 1000, name());
+    return std::unique_ptr<Vm>(std::move(*vm));
   }
 
   Result<std::unique_ptr<Vm>> resume(const VmConfig& config) override {
@@ -206,23 +198,34 @@ class QemuRuntime final : public Runtime {
                                                            paths.rootfs_overlay.string() +
                                                            " is gone; the pause cannot resume"});
     }
+    auto vm = launch_incoming(config, *binary, paths, paused_dir(config.state_dir), true);
+    if (!vm) return std::unexpected(vm.error());
+    spdlog::info("vmm: VM {} resumed in {} ms ({})", config.id, (*vm)->boot_time().count() / 1000,
+                 name());
+    return std::unique_ptr<Vm>(std::move(*vm));
+  }
+
+ private:
+  // restore() and resume(): QEMU started with -incoming defer, its state fed
+  // from `state_dir` (a snapshot, or the VM's own pause).
+  Result<std::unique_ptr<QemuVm>> launch_incoming(const VmConfig& config,
+                                                  const std::filesystem::path& binary,
+                                                  const QemuPaths& paths,
+                                                  const std::filesystem::path& state_dir,
+                                                  bool resumed) {
     if (auto owned = give_state_dir(config); !owned) return std::unexpected(owned.error());
     const auto launched = Clock::now();
-    auto argv = qemu_command_line(*binary, config, options_, paths, use_kvm_);
+    auto argv = qemu_command_line(binary, config, options_, paths, use_kvm_);
     argv.insert(argv.end(), {"-incoming", "defer"});
     auto launch = launch_vmm(config, paths, std::move(argv));
     if (!launch) return std::unexpected(launch.error());
     auto& [vm, fd] = *launch;
-    if (auto started = vm->start_restored(fd, launched, paused_dir(config.state_dir), true);
-        !started) {
+    if (auto started = vm->start_restored(fd, launched, state_dir, resumed); !started) {
       return std::unexpected(started.error());
     }
-    spdlog::info("vmm: VM {} resumed in {} ms ({})", config.id, vm->boot_time().count() / 1000,
-                 name());
-    return std::unique_ptr<Vm>(std::move(vm));
+    return std::move(vm);
   }
 
- private:
   // QEMU creates the incoming socket after it dropped to -runas: the state
   // dir must be its own.
   Result<void> give_state_dir(const VmConfig& config) const {

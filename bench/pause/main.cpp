@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,10 +26,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "aether-bench-pause: %s\n", what.c_str());
-  std::exit(1);
-}
+// Thrown, not exit(): the VMs in scope are destroyed (their QEMU ends) and the
+// temp dir removed before main returns 1.
+[[noreturn]] void die(const std::string& what) { throw std::runtime_error(what); }
 
 double ms_since(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
@@ -47,7 +47,7 @@ std::string run(vmm::Vm& vm, const std::string& script) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int bench(int argc, char** argv) {
   const fs::path guest = argc > 1 ? argv[1] : "build/guest";
   std::vector<unsigned> sizes;
   {
@@ -59,6 +59,13 @@ int main(int argc, char** argv) {
   char tmpl[] = "/tmp/bench_pause.XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) die("mkdtemp");
   const fs::path root = tmpl;
+  struct RemoveDir {  // declared before the VMs: removed after they are gone
+    fs::path path;
+    ~RemoveDir() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  } cleanup{root};
   auto runtime = vmm::make_qemu_runtime({}, kvm);
   std::printf("pause and resume against memory size (%s)\n", runtime->name().data());
   std::printf("  %8s %10s %10s %10s %12s %10s\n", "MiB", "boot ms", "pause ms", "resume ms",
@@ -100,7 +107,14 @@ int main(int argc, char** argv) {
         "better=lower\n",
         mib, resume, boot);
   }
-  std::error_code ec;
-  fs::remove_all(root, ec);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return bench(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "aether-bench-pause: %s\n", e.what());
+    return 1;
+  }
 }

@@ -51,37 +51,30 @@ ServeEnd Agent::serve_hostile() {
     for (int i = 0; i < 4; ++i) (void)guest_proto::write_all(fd_, junk, deadline());
     return drain(fd_, options_.pid1);
   }
-  if (options_.mode == "oversized") {
+  // Hello as usual, then the first request is answered with `reply` (raw
+  // bytes, not a valid frame) and the channel is left open.
+  auto answer_first_request = [&](const std::string& reply) {
     v1::GuestFrame hello;
     hello.mutable_hello()->set_agent_version(options_.version);
     hello.mutable_hello()->set_mode(options_.mode);
     (void)guest_proto::write_frame(fd_, hello, deadline());
-    // Answer the first request with a 2 GiB frame header and a little payload.
     bool saw = false;
     (void)drain(fd_, options_.pid1, 1, &saw);
-    if (saw) {
-      std::string header("\x7f\xff\xff\xff", 4);
-      header.append(1024, 'A');
-      (void)guest_proto::write_all(fd_, header, deadline());
-    }
+    if (saw) (void)guest_proto::write_all(fd_, reply, deadline());
     return drain(fd_, options_.pid1);
+  };
+  if (options_.mode == "oversized") {
+    // A 2 GiB frame header and a little payload.
+    std::string header("\x7f\xff\xff\xff", 4);
+    header.append(1024, 'A');
+    return answer_first_request(header);
   }
   if (options_.mode == "truncated") {
-    v1::GuestFrame hello;
-    hello.mutable_hello()->set_agent_version(options_.version);
-    hello.mutable_hello()->set_mode(options_.mode);
-    (void)guest_proto::write_frame(fd_, hello, deadline());
-    // Answer the first request with a frame announcing 256 bytes that brings
-    // 6 of them, then nothing more (the channel stays open).
-    bool saw = false;
-    (void)drain(fd_, options_.pid1, 1, &saw);
-    if (saw)
-      (void)guest_proto::write_all(fd_,
-                                   std::string("\x00\x00\x01\x00\x0a\x03"
-                                               "abc",
-                                               9),
-                                   deadline());
-    return drain(fd_, options_.pid1);
+    // A frame announcing 256 bytes that brings 6 of them, then nothing more.
+    return answer_first_request(
+        std::string("\x00\x00\x01\x00\x0a\x03"
+                    "abc",
+                    9));
   }
   send_error(0, 400, "unknown agent mode '" + options_.mode + "'");
   options_.mode = "normal";

@@ -1,6 +1,5 @@
 #include "event_stream.hpp"
 
-#include <google/protobuf/util/json_util.h>
 #include <nats/nats.h>
 
 #include <charconv>
@@ -10,6 +9,7 @@
 #include "aether/bus/headers.hpp"
 #include "aether/rest/problem.hpp"
 #include "aether/v1/vm.pb.h"
+#include "vm_json.hpp"
 
 namespace aether::api {
 
@@ -96,11 +96,11 @@ Response EventStream::open(rest::Request& req, const Principal& who) {
                                         ? headers.get(bus::kTenantHeader).value_or("")
                                         : event.tenant();
           if (event_tenant != tenant) continue;
-          std::string json;
-          google::protobuf::util::JsonPrintOptions print;
-          (void)google::protobuf::util::MessageToJsonString(event, &json, print);
-          const std::string frame = "id: " + std::to_string(meta->Sequence.Stream) +
-                                    "\nevent: vm\ndata: " + json + "\n\n";
+          const auto seq = static_cast<std::int64_t>(meta->Sequence.Stream);
+          const auto json = event_to_json(seq, event);
+          if (!json) continue;  // not projected either (no id, no known state)
+          const std::string frame =
+              "id: " + std::to_string(seq) + "\nevent: vm\ndata: " + json->dump() + "\n\n";
           if (!out.write(frame)) return;
           last_write = std::chrono::steady_clock::now();
         }

@@ -1,6 +1,7 @@
 #include "vm_json.hpp"
 
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 
 #include "aether/rest/json_body.hpp"
 
@@ -86,6 +87,30 @@ json event_to_json(const VmEventRecord& e) {
   if (e.reason) out["reason"] = *e.reason;
   if (e.worker_id) out["workerId"] = *e.worker_id;
   if (e.node) out["node"] = *e.node;
+  return out;
+}
+
+std::optional<json> event_to_json(std::int64_t stream_seq, const v1::VmEvent& e) {
+  constexpr std::string_view kPrefix = "VM_STATE_";
+  auto state_name = [&](v1::VmState s) -> std::optional<std::string> {
+    if (s == v1::VM_STATE_UNSPECIFIED || !v1::VmState_IsValid(s)) return std::nullopt;
+    std::string name = v1::VmState_Name(s);
+    return name.starts_with(kPrefix) ? name.substr(kPrefix.size()) : name;
+  };
+  auto state = state_name(e.state());
+  if (e.vm_id().empty() || !state) return std::nullopt;
+  auto some = [](const std::string& v) { return v.empty() ? std::nullopt : std::optional(v); };
+  VmEventRecord record{.stream_seq = stream_seq,
+                       .vm_id = e.vm_id(),
+                       .state = *state,
+                       .previous_state = state_name(e.previous_state()),
+                       .reason = some(e.reason()),
+                       .worker_id = some(e.worker_id()),
+                       .node = some(e.node()),
+                       .at = e.has_at() ? google::protobuf::util::TimeUtil::ToString(e.at())
+                                        : std::string()};
+  json out = event_to_json(record);
+  if (record.at.empty()) out.erase("at");
   return out;
 }
 

@@ -30,6 +30,12 @@ inline constexpr std::uint32_t kDefaultIdleTimeoutSeconds = 600;
 
 [[nodiscard]] nlohmann::json vm_to_json(const VmRecord& vm);
 [[nodiscard]] nlohmann::json event_to_json(const VmEventRecord& event);
+// A bus VmEvent in the same shape as GET /v1/vms/{id}/events (the VmEvent
+// schema: short state names, `sequence` = its AETHER_EVENTS sequence), for
+// GET /v1/events. nullopt for an event the projection would skip too (no VM
+// id, no or an unknown state).
+[[nodiscard]] std::optional<nlohmann::json> event_to_json(std::int64_t stream_seq,
+                                                          const v1::VmEvent& event);
 
 [[nodiscard]] rest::Problem store_problem(const StoreError& error);
 // The problem type of a create over a tenant quota (403; errors[0].field names

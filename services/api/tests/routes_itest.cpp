@@ -407,6 +407,18 @@ TEST_CASE("GET /v1/events: the caller's events only, resumed with Last-Event-ID"
   CHECK(all.body.find("id: " + std::to_string(first) + "\nevent: vm\n") != std::string::npos);
   CHECK(all.body.find("id: " + std::to_string(third) + "\n") != std::string::npos);
   CHECK(all.body.find("vm-2") == std::string::npos);  // tenant B's
+  // Each data line is a VmEvent as GET /v1/vms/{id}/events gives it: short
+  // state names and its stream sequence (not the bus's proto3 JSON).
+  std::vector<nlohmann::json> data;
+  for (std::size_t at = all.body.find("data: "); at != std::string::npos;
+       at = all.body.find("data: ", at + 1)) {
+    const auto end = all.body.find('\n', at);
+    data.push_back(nlohmann::json::parse(all.body.substr(at + 6, end - at - 6)));
+  }
+  REQUIRE(data.size() == 2);
+  CHECK(data[0] == nlohmann::json{{"sequence", first}, {"vmId", "vm-1"}, {"state", "BOOTING"}});
+  CHECK(data[1]["state"] == "READY");
+  CHECK(data[1]["sequence"] == third);
 
   auto resumed = s.client->call("GET", "/v1/events", a, std::string(),
                                 {"Last-Event-ID: " + std::to_string(first)}, 1500);

@@ -100,15 +100,15 @@ std::optional<json> event_to_json(std::int64_t stream_seq, const v1::VmEvent& e)
   auto state = state_name(e.state());
   if (e.vm_id().empty() || !state) return std::nullopt;
   auto some = [](const std::string& v) { return v.empty() ? std::nullopt : std::optional(v); };
-  VmEventRecord record{.stream_seq = stream_seq,
-                       .vm_id = e.vm_id(),
-                       .state = *state,
-                       .previous_state = state_name(e.previous_state()),
-                       .reason = some(e.reason()),
-                       .worker_id = some(e.worker_id()),
-                       .node = some(e.node()),
-                       .at = e.has_at() ? google::protobuf::util::TimeUtil::ToString(e.at())
-                                        : std::string()};
+  VmEventRecord record{
+      .stream_seq = stream_seq,
+      .vm_id = e.vm_id(),
+      .state = *state,
+      .previous_state = state_name(e.previous_state()),
+      .reason = some(e.reason()),
+      .worker_id = some(e.worker_id()),
+      .node = some(e.node()),
+      .at = e.has_at() ? google::protobuf::util::TimeUtil::ToString(e.at()) : std::string()};
   json out = event_to_json(record);
   if (record.at.empty()) out.erase("at");
   return out;

@@ -453,13 +453,14 @@ std::vector<std::string> header_names(const Reply& r) {
 
 std::vector<std::string> body_keys(const Reply& r) {
   std::vector<std::string> keys;
-  for (const auto& [k, v] : r.json().items()) keys.push_back(k);
+  const auto body = r.json();
+  for (const auto& [k, v] : body.items()) keys.push_back(k);
   return keys;
 }
 
 }  // namespace
 
-TEST_CASE("GET /v1/vms/{id} on the io thread: the pool's headers and body; refusals hold") {
+TEST_CASE("GET /v1/vms/{id} on the io thread: the pool's headers and body, refusals hold") {
   // Leased tokens that stay spendable for the whole test (2 per lease: burst / 4),
   // so which path answers is decided by what is in memory, not by timing.
   ApiStack s({.rates = "read=6/m:8,write=100/s:100,exec=100/s:100,events=10/s:10",

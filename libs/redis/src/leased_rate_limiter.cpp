@@ -28,6 +28,36 @@ Decision LeasedRateLimiter::local_answer(Bucket& b, bool allowed, Time now) {
   return d;
 }
 
+std::string LeasedRateLimiter::bucket_key(std::string_view subject, std::string_view route_class) {
+  std::string key;
+  key.reserve(route_class.size() + 1 + subject.size());
+  key.append(route_class).append(1, '\n').append(subject);
+  return key;
+}
+
+std::optional<Decision> LeasedRateLimiter::local_check(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  const auto now = options_.now();
+  auto it = buckets_.find(key);
+  if (it == buckets_.end()) return std::nullopt;
+  Bucket& b = it->second;
+  if (b.tokens > 0 && now < b.expires) {
+    --b.tokens;
+    return local_answer(b, true, now);
+  }
+  if (now < b.recheck_at) return local_answer(b, false, now);
+  return std::nullopt;
+}
+
+std::optional<Decision> LeasedRateLimiter::try_check(std::string_view subject,
+                                                     std::string_view route_class) {
+  const auto rate = remote_.rates().find(route_class);
+  if (rate == remote_.rates().end() || subject.empty() || lease_size(rate->second) <= 1) {
+    return std::nullopt;
+  }
+  return local_check(bucket_key(subject, route_class));
+}
+
 Result<Decision> LeasedRateLimiter::check(std::string_view subject, std::string_view route_class) {
   const auto rate = remote_.rates().find(route_class);
   if (rate == remote_.rates().end() || subject.empty()) {
@@ -38,21 +68,8 @@ Result<Decision> LeasedRateLimiter::check(std::string_view subject, std::string_
     ++remote_calls_;
     return remote_.check(subject, route_class);  // exact, as without leases
   }
-  std::string key;
-  key.reserve(route_class.size() + 1 + subject.size());
-  key.append(route_class).append(1, '\n').append(subject);
-  {
-    std::lock_guard lock(mutex_);
-    const auto now = options_.now();
-    if (auto it = buckets_.find(key); it != buckets_.end()) {
-      Bucket& b = it->second;
-      if (b.tokens > 0 && now < b.expires) {
-        --b.tokens;
-        return local_answer(b, true, now);
-      }
-      if (now < b.recheck_at) return local_answer(b, false, now);
-    }
-  }
+  const std::string key = bucket_key(subject, route_class);
+  if (auto local = local_check(key)) return *local;
   ++remote_calls_;
   auto leased = remote_.lease(subject, route_class, size);
   if (!leased) return leased;

@@ -130,6 +130,39 @@ TEST_CASE("a leased limit denies with Retry-After, then allows again once tokens
   CHECK(eventually([&] { return allowed(leased, "key", "read"); }, 5s));
 }
 
+TEST_CASE("try_check answers from the local share only and never calls Redis") {
+  auto server = start_redis();
+  auto pool = make_pool(pool_options(server));
+  auto limiter = make_limiter(*pool, "read=6/m:12,write=1/m:2");
+  TestClock clock;
+  LeasedRateLimiter leased(limiter, {.lease_ttl = 60s, .now = clock.fn()});  // read: leases of 3
+  CHECK_FALSE(leased.try_check("key", "read").has_value());  // no lease yet: nothing spent
+  CHECK(leased.remote_calls() == 0);
+  CHECK(allowed(leased, "key", "read"));  // leases 3, spends 1
+  for (int i = 0; i < 2; ++i) {
+    auto d = leased.try_check("key", "read");
+    REQUIRE(d.has_value());
+    CHECK(d->allowed);
+  }
+  CHECK_FALSE(leased.try_check("key", "read").has_value());  // spent: check() must ask
+  CHECK(leased.remote_calls() == 1);
+  // Until Redis refuses, then the local denial is answered too.
+  bool refused = false;
+  for (int i = 0; i < 20 && !refused; ++i) refused = !allowed(leased, "key", "read");
+  REQUIRE(refused);
+  const auto calls = leased.remote_calls();
+  auto denied = leased.try_check("key", "read");
+  REQUIRE(denied.has_value());
+  CHECK_FALSE(denied->allowed);
+  CHECK(denied->retry_after > 0ms);
+  CHECK(leased.remote_calls() == calls);
+  // Exact classes (lease of 1) and unknown ones are never answered locally.
+  CHECK(leased.lease_size({1.0 / 60, 2}) == 1);
+  CHECK(allowed(leased, "key", "write"));
+  CHECK_FALSE(leased.try_check("key", "write").has_value());
+  CHECK_FALSE(leased.try_check("key", "nope").has_value());
+}
+
 TEST_CASE("without leases every check is one Redis call, exactly as RateLimiter::check") {
   auto server = start_redis();
   auto pool = make_pool(pool_options(server));

@@ -44,6 +44,10 @@ Server::Impl::Impl(ServerOptions opts, Router r, http::Registry& registry)
           options.metric_prefix + "_request_duration_seconds",
           "HTTP request latency from the end of the body read to the answer written",
           {"method", "route"}, http::exponential_buckets(0.0005, 2, 16))),
+      io_answers(registry.counter_family(
+          options.metric_prefix + "_io_answers_total",
+          "HTTP requests answered on the io thread without the handler pool, by route",
+          {"method", "route"})),
       active(
           registry
               .gauge_family(options.metric_prefix + "_in_flight", "HTTP requests being handled", {})

@@ -32,6 +32,7 @@ struct Server::Impl {
   std::vector<std::thread> io;    // io threads
   http::Family<http::Counter>& requests;
   http::Family<http::Histogram>& duration;
+  http::Family<http::Counter>& io_answers;  // answered by RouteOptions::fast
   http::Gauge& active;
   std::atomic<bool> started{false};
   std::atomic<bool> stopped{false};

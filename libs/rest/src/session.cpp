@@ -191,39 +191,80 @@ void Session::on_body(beast::error_code ec, RouteMatch match) {
     decorate(response, request);
     return send(std::move(response), request, keep_alive);
   }
-  net::post(server_.pool, [self = shared_from_this(), match = std::move(match),
-                           request = std::move(request), keep_alive]() mutable {
-    self->run_handler(std::move(match), std::move(request), keep_alive);
-  });
-}
-
-void Session::run_handler(RouteMatch match, Request request, bool keep_alive) {
   const Route& route = *match.route;
   for (auto& [k, v] : match.params) request.params.emplace(std::move(k), std::move(v));
   request.route = route.pattern;
-  // A malformed traceparent is ignored: the span then starts a new trace.
-  auto parent = trace::extract(
-      [&](std::string_view name) -> std::optional<std::string> { return request.header(name); });
-  trace::Span span(server_.options.service_name + " " + request.method + " " + route.pattern,
-                   trace::SpanKind::kServer, parent);
-  span.set_attribute("http.request.method", request.method);
-  span.set_attribute("http.route", route.pattern);
-  span.set_attribute("url.path", request.path);
-  span.set_attribute("http.request_id", request.request_id);
-  auto scope = span.activate();
-  request.span = span.context();
-  Response response;
+  trace::Span span = open_span(request);
+  if (route.options.fast && try_fast(route, request, span, keep_alive)) return;
+  net::post(server_.pool, [self = shared_from_this(), &route, request = std::move(request),
+                           span = std::move(span), keep_alive]() mutable {
+    self->run_handler(route, std::move(request), std::move(span), keep_alive);
+  });
+}
+
+namespace {
+
+// The handler's answer; one that throws is a 500 problem naming the request id.
+template <class Call>
+auto guarded(const Request& request, Call&& call) -> decltype(call()) {
   try {
-    response = route.handler(request);
+    return call();
   } catch (const std::exception& e) {
     spdlog::error("rest: {} {} threw: {} (request id {})", request.method, request.path, e.what(),
                   request.request_id);
-    response = Problem::internal("internal error; request id " + request.request_id).response();
   } catch (...) {
     spdlog::error("rest: {} {} threw (request id {})", request.method, request.path,
                   request.request_id);
-    response = Problem::internal("internal error; request id " + request.request_id).response();
   }
+  return Problem::internal("internal error; request id " + request.request_id).response();
+}
+
+}  // namespace
+
+trace::Span Session::open_span(Request& request) const {
+  // A malformed traceparent is ignored: the span then starts a new trace.
+  auto parent = trace::extract(
+      [&](std::string_view name) -> std::optional<std::string> { return request.header(name); });
+  trace::Span span(server_.options.service_name + " " + request.method + " " + request.route,
+                   trace::SpanKind::kServer, parent);
+  span.set_attribute("http.request.method", request.method);
+  span.set_attribute("http.route", request.route);
+  span.set_attribute("url.path", request.path);
+  span.set_attribute("http.request_id", request.request_id);
+  request.span = span.context();
+  return span;
+}
+
+bool Session::try_fast(const Route& route, Request& request, trace::Span& span, bool keep_alive) {
+  std::optional<Response> response;
+  {
+    auto scope = span.activate();
+    response = guarded(request, [&] { return route.options.fast(request); });
+    if (!response) return false;
+    server_.io_answers.labels({request.method, request.route}).inc();
+    if (!response->stream) {
+      finish(std::move(*response), request, span, keep_alive);
+      return true;
+    }
+  }
+  // A stream is not for the io thread: it is written from the pool.
+  net::post(server_.pool,
+            [self = shared_from_this(), response = std::move(*response),
+             request = std::move(request), span = std::move(span), keep_alive]() mutable {
+              auto scope = span.activate();
+              self->finish(std::move(response), request, span, keep_alive);
+            });
+  return true;
+}
+
+void Session::run_handler(const Route& route, Request request, trace::Span span, bool keep_alive) {
+  auto scope = span.activate();
+  Response response = guarded(request, [&] { return route.handler(request); });
+  finish(std::move(response), request, span, keep_alive);
+}
+
+void Session::finish(Response response, const Request& request, trace::Span& span,
+                     bool keep_alive) {
   decorate(response, request);
   span.set_attribute("http.response.status_code", static_cast<std::int64_t>(response.status));
   if (response.status >= 500) span.set_error(reason_phrase(response.status));
@@ -249,8 +290,10 @@ void Session::send(Response response, const Request& request, bool keep_alive) {
   message->keep_alive(keep_alive && !server_.stopping.load());
   message->prepare_payload();
   if (request.method == "HEAD") message->body().clear();
-  net::post(stream_.get_executor(), [self = shared_from_this(), message, method = request.method,
-                                     route = request.route, status = response.status]() {
+  // Inline when on the connection's strand already (an io-thread answer).
+  net::dispatch(stream_.get_executor(), [self = shared_from_this(), message,
+                                         method = request.method, route = request.route,
+                                         status = response.status]() {
     self->stream_.expires_after(self->server_.options.write_timeout);
     bhttp::async_write(self->stream_, *message,
                        [self, message, method, route, status](beast::error_code ec, std::size_t) {

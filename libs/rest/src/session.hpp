@@ -30,7 +30,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_header();
   void on_header(boost::beast::error_code ec);
   void on_body(boost::beast::error_code ec, RouteMatch match);
-  void run_handler(RouteMatch match, Request request, bool keep_alive);
+  // Opens the server span (continuing a valid traceparent) and sets request.span.
+  [[nodiscard]] trace::Span open_span(Request& request) const;
+  // Tries the route's FastHandler on this (io) thread; false: not answered.
+  bool try_fast(const Route& route, Request& request, trace::Span& span, bool keep_alive);
+  void run_handler(const Route& route, Request request, trace::Span span, bool keep_alive);
+  // Decorates the answer, ends the span's status and sends (or streams) it.
+  void finish(Response response, const Request& request, trace::Span& span, bool keep_alive);
   // Counts the answer in the metrics and ends its in-flight count.
   void record(const Request& request, int status);
   // Writes a plain answer on the strand, then reads the next request or closes.

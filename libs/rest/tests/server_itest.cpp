@@ -128,6 +128,19 @@ struct Fixture {
         }
       });
     });
+    // Answered on the io thread unless {id} is "miss" (then the pool).
+    router.add(
+        "GET", "/v1/fast/{id}",
+        [](Request& req) {
+          return Response::json(
+              200, {{"id", req.param("id")}, {"trace", req.span.trace_id_hex()}, {"on", "pool"}});
+        },
+        {.fast = [](const Request& req) -> std::optional<Response> {
+          if (req.param("id") == "miss") return std::nullopt;
+          if (req.param("id") == "throw") throw std::runtime_error("fast boom");
+          return Response::json(
+              200, {{"id", req.param("id")}, {"trace", req.span.trace_id_hex()}, {"on", "io"}});
+        }});
     ServerOptions options{.host = "127.0.0.1",
                           .port = 0,
                           .io_threads = 2,
@@ -172,6 +185,46 @@ TEST_CASE("answers carry request id, traceparent and security headers; metrics c
       std::string::npos);
   CHECK(text.find(
             R"(aether_api_http_request_duration_seconds_count{method="GET",route="/v1/ping"} 3)") !=
+        std::string::npos);
+}
+
+TEST_CASE("a route's fast handler answers on the io thread with the same headers as the pool") {
+  Fixture f;
+  const std::string parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  auto io = call(f.port, "GET", "/v1/fast/a", {}, {"traceparent: " + parent, "X-Request-Id: r-1"});
+  auto pool =
+      call(f.port, "GET", "/v1/fast/miss", {}, {"traceparent: " + parent, "X-Request-Id: r-2"});
+  REQUIRE(io.status == 200);
+  REQUIRE(pool.status == 200);
+  CHECK(nlohmann::json::parse(io.body)["on"] == "io");
+  CHECK(nlohmann::json::parse(pool.body)["on"] == "pool");
+  // The same header names on both (values differ only where they must).
+  std::vector<std::string> io_names, pool_names;
+  for (const auto& [k, v] : io.headers) io_names.push_back(k);
+  for (const auto& [k, v] : pool.headers) pool_names.push_back(k);
+  CHECK(io_names == pool_names);
+  CHECK(io.headers["x-request-id"] == "r-1");
+  CHECK(io.headers["content-security-policy"] == pool.headers["content-security-policy"]);
+  // Both continue the trace in their server span.
+  CHECK(nlohmann::json::parse(io.body)["trace"] == "0af7651916cd43dd8448eb211c80319c");
+  CHECK(io.headers["traceparent"].substr(0, 36) == parent.substr(0, 36));
+  CHECK(pool.headers["traceparent"].substr(0, 36) == parent.substr(0, 36));
+  // A throwing fast handler is a 500 problem, as a throwing handler is.
+  auto thrown = call(f.port, "GET", "/v1/fast/throw");
+  CHECK(thrown.status == 500);
+  CHECK(thrown.headers["content-type"] == "application/problem+json");
+  // Keep-alive works after an io-thread answer (one connection, two requests).
+  auto two = raw_exchange(f.port,
+                          "GET /v1/fast/b HTTP/1.1\r\nHost: x\r\n\r\n"
+                          "GET /v1/fast/c HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(two.find(R"("id":"b")") != std::string::npos);
+  CHECK(two.find(R"("id":"c")") != std::string::npos);
+
+  auto text = f.registry.serialize();
+  CHECK(text.find(
+            R"(aether_api_http_requests_total{method="GET",route="/v1/fast/{id}",code="200"} 4)") !=
+        std::string::npos);
+  CHECK(text.find(R"(aether_api_http_io_answers_total{method="GET",route="/v1/fast/{id}"} 4)") !=
         std::string::npos);
 }
 

@@ -4,7 +4,10 @@
 //     the HTTP stack itself (Beast, handler pool, headers, metrics, span);
 //   - GET /v1/vms/{id} as the api serves it: authenticated (cached key),
 //     rate-limited (tokens leased from Redis in batches), tenant-scoped, from
-//     the read cache (VmReadCache, kept coherent by VmCacheInvalidator);
+//     the read cache (VmReadCache, kept coherent by VmCacheInvalidator),
+//     answered on the io thread when all of that is in memory;
+//   - the same read always handed to the handler pool (how it was before the
+//     io-thread answers): what they pay;
 //   - the same read on three more servers: without the cache (a PostgreSQL
 //     read each), with a Redis EVALSHA each, and with neither (how the api
 //     answered before): what the cache and the lease each pay;
@@ -139,6 +142,17 @@ struct Edge {
   std::unique_ptr<rest::Server> server;
   std::string url;
 
+  // GET /v1/vms/{id} requests this server answered on an io thread so far.
+  double io_answers() {
+    return registry
+        .counter_family(
+            "aether_api_http_io_answers_total",
+            "HTTP requests answered on the io thread without the handler pool, by route",
+            {"method", "route"})
+        .labels({"GET", "/v1/vms/{id}"})
+        .value();
+  }
+
   static inline int io_threads = 2, handler_threads = 16;
   static std::expected<std::unique_ptr<Edge>, std::string> start(const api::RouteDeps& deps,
                                                                  bool with_noop) {
@@ -245,6 +259,7 @@ int main(int argc, char** argv) {
                                  .auth = auth,
                                  .bus = bus,
                                  .rate_check = api::redis_rate_check(leased),
+                                 .rate_try_check = api::redis_try_rate_check(leased),
                                  .quotas = {},
                                  .openapi_json = "{}",
                                  .vm_cache = &cache};
@@ -253,16 +268,19 @@ int main(int argc, char** argv) {
   if (!full) return die(full.error());
   // The same routes without the read cache, with a Redis call per request,
   // and both (how the api answered before): what each part pays.
-  api::RouteDeps no_cache = base_deps;
+  api::RouteDeps on_pool = base_deps;
+  on_pool.rate_try_check = nullptr;  // no io-thread answers
+  api::RouteDeps no_cache = on_pool;
   no_cache.vm_cache = nullptr;
-  api::RouteDeps redis_each = base_deps;
+  api::RouteDeps redis_each = on_pool;
   redis_each.rate_check = api::redis_rate_check(per_request);
   api::RouteDeps before = no_cache;
   before.rate_check = redis_each.rate_check;
+  auto e_on_pool = Edge::start(on_pool, false);
   auto e_no_cache = Edge::start(no_cache, false);
   auto e_redis_each = Edge::start(redis_each, false);
   auto e_before = Edge::start(before, false);
-  if (!e_no_cache || !e_redis_each || !e_before) return die("a server did not start");
+  if (!e_on_pool || !e_no_cache || !e_redis_each || !e_before) return die("a server did not start");
   const std::string base = (*full)->url;
 
   auto dir = devstack::StateDir::open("", "aether-bench-api");
@@ -291,20 +309,25 @@ int main(int argc, char** argv) {
   const auto noop = run_wrk(base + "/noop", noop_lua, seconds, conns, threads);
   const auto calls0 = leased.remote_calls();
   const auto cache0 = cache.stats();
+  const double io0 = (*full)->io_answers();
   const auto get = run_wrk(base + path, get_lua, seconds, conns, threads);
   const auto calls1 = leased.remote_calls();
   const auto cache1 = cache.stats();
+  const double io_answered = (*full)->io_answers() - io0;
+  const auto get_on_pool = run_wrk((*e_on_pool)->url + path, get_lua, seconds, conns, threads);
   const auto get_no_cache = run_wrk((*e_no_cache)->url + path, get_lua, seconds, conns, threads);
   const auto get_redis_each =
       run_wrk((*e_redis_each)->url + path, get_lua, seconds, conns, threads);
   const auto get_before = run_wrk((*e_before)->url + path, get_lua, seconds, conns, threads);
   const auto post = run_wrk(base + "/v1/vms", post_lua, seconds, conns, threads);
   const double raw = raw_js_publishes(bus, conns, seconds);
-  if (!noop.ok || !get.ok || !get_no_cache.ok || !get_redis_each.ok || !get_before.ok || !post.ok)
+  if (!noop.ok || !get.ok || !get_on_pool.ok || !get_no_cache.ok || !get_redis_each.ok ||
+      !get_before.ok || !post.ok)
     return die("a wrk run failed");
 
   print("GET /noop (the HTTP stack's ceiling)", noop, noop);
   print("GET /v1/vms/{id} (auth, leased limit, cache)", get, noop);
+  print("  the same on the handler pool (no io answer)", get_on_pool, noop);
   print("  the same without the read cache (PG read)", get_no_cache, noop);
   print("  the same, a Redis call per request", get_redis_each, noop);
   print("  neither (PG read + Redis per request)", get_before, noop);
@@ -315,10 +338,15 @@ int main(int argc, char** argv) {
                         : 0.0,
       hits + misses > 0 ? static_cast<double>(calls1 - calls0) / static_cast<double>(hits + misses)
                         : 0.0);
-  std::printf("  the cache pays %.2fx, the leased limit %.2fx, both %.2fx\n",
-              get_no_cache.rps > 0 ? get.rps / get_no_cache.rps : 0,
-              get_redis_each.rps > 0 ? get.rps / get_redis_each.rps : 0,
-              get_before.rps > 0 ? get.rps / get_before.rps : 0);
+  std::printf("  hot read: answered on the io thread %.1f%%\n",
+              get.rps > 0 ? 100.0 * io_answered / (get.rps * seconds) : 0.0);
+  std::printf(
+      "  the io-thread answer pays %.2fx; on the pool, the cache pays %.2fx, the leased limit "
+      "%.2fx, both %.2fx\n",
+      get_on_pool.rps > 0 ? get.rps / get_on_pool.rps : 0,
+      get_no_cache.rps > 0 ? get_on_pool.rps / get_no_cache.rps : 0,
+      get_redis_each.rps > 0 ? get_on_pool.rps / get_redis_each.rps : 0,
+      get_before.rps > 0 ? get_on_pool.rps / get_before.rps : 0);
   print("POST /v1/vms (quota+row in PG, JetStream)", post, noop);
   std::printf("%-44s %9.0f pub/s  (POST / raw publish: %.2f)\n",
               "raw JetStream publish of CreateVm", raw, raw > 0 ? post.rps / raw : 0);

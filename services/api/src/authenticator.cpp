@@ -32,7 +32,7 @@ int AuthError::http_status() const {
 Authenticator::Authenticator(ApiKeyStore& keys, AuthOptions options)
     : keys_(keys), options_(std::move(options)) {}
 
-std::expected<Principal, AuthError> Authenticator::authenticate_header(
+std::expected<std::string_view, AuthError> Authenticator::bearer_key(
     std::string_view authorization) {
   if (authorization.empty()) {
     return refuse(AuthErrc::kMissing, "missing Authorization header (Bearer <key>)");
@@ -46,7 +46,27 @@ std::expected<Principal, AuthError> Authenticator::authenticate_header(
   std::string_view key = authorization.substr(kBearer.size());
   while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
   while (!key.empty() && key.back() == ' ') key.remove_suffix(1);
-  return authenticate(key);
+  if (key.empty()) return refuse(AuthErrc::kMissing, "missing API key");
+  if (!key_prefix(key)) return refuse(AuthErrc::kMalformed, "not an Aether API key (ak_...)");
+  return key;
+}
+
+std::expected<Principal, AuthError> Authenticator::authenticate_header(
+    std::string_view authorization) {
+  auto key = bearer_key(authorization);
+  if (!key) return std::unexpected(key.error());
+  return authenticate(*key);
+}
+
+std::optional<std::expected<Principal, AuthError>> Authenticator::cached_header(
+    std::string_view authorization) const {
+  auto key = bearer_key(authorization);
+  if (!key) return std::unexpected(key.error());
+  const std::string digest = digest::sha256_hex(*key);
+  std::lock_guard lock(mutex_);
+  auto it = cache_.find(digest);
+  if (it == cache_.end() || options_.steady_now() >= it->second.cached_until) return std::nullopt;
+  return from_entry(it->second);
 }
 
 std::expected<Principal, AuthError> Authenticator::from_entry(const Entry& e) const {

@@ -77,6 +77,12 @@ class Authenticator {
   [[nodiscard]] std::expected<Principal, AuthError> authenticate_header(
       std::string_view authorization);
 
+  // authenticate_header() answered from memory only, for the io thread: a
+  // missing or malformed header, or a key whose result is cached; nullopt when
+  // it would need PostgreSQL (not cached, or the entry is older than the TTL).
+  [[nodiscard]] std::optional<std::expected<Principal, AuthError>> cached_header(
+      std::string_view authorization) const;
+
   // Drops cached results for a key id (call after revoking it here).
   void forget(const std::string& key_id);
   void clear();
@@ -90,6 +96,9 @@ class Authenticator {
     std::chrono::steady_clock::time_point cached_until;
   };
   [[nodiscard]] std::expected<Principal, AuthError> from_entry(const Entry& e) const;
+  // The key of a Bearer header, or why the header is refused.
+  [[nodiscard]] static std::expected<std::string_view, AuthError> bearer_key(
+      std::string_view authorization);
   void remember(const std::string& digest, Entry entry);
 
   ApiKeyStore& keys_;

@@ -2,22 +2,38 @@
 
 namespace aether::api {
 
+namespace {
+
+RateDecision to_rate_decision(const redis::Decision& d) {
+  RateDecision out;
+  out.allowed = d.allowed;
+  out.retry_after_seconds = static_cast<int>((d.retry_after.count() + 999) / 1000);
+  for (auto& h : redis::rate_limit_headers(d)) out.headers.emplace_back(h.name, h.value);
+  return out;
+}
+
+}  // namespace
+
 RateCheck redis_rate_check(redis::LeasedRateLimiter& limiter) {
   return [&limiter](std::string_view subject, std::string_view klass) {
-    RateDecision out;
     auto d = limiter.check(subject, klass);
-    if (!d) {
-      out.allowed = false;
-      out.unavailable = true;
-      out.message = d.error().message;
-      out.retry_after_seconds = static_cast<int>(redis::retry_after(d.error()).count());
-      return out;
-    }
-    out.allowed = d->allowed;
-    out.retry_after_seconds = static_cast<int>((d->retry_after.count() + 999) / 1000);
-    for (auto& h : redis::rate_limit_headers(*d)) out.headers.emplace_back(h.name, h.value);
+    if (d) return to_rate_decision(*d);
+    RateDecision out;
+    out.allowed = false;
+    out.unavailable = true;
+    out.message = d.error().message;
+    out.retry_after_seconds = static_cast<int>(redis::retry_after(d.error()).count());
     return out;
   };
+}
+
+FastRateCheck redis_try_rate_check(redis::LeasedRateLimiter& limiter) {
+  return
+      [&limiter](std::string_view subject, std::string_view klass) -> std::optional<RateDecision> {
+        auto d = limiter.try_check(subject, klass);
+        if (!d) return std::nullopt;
+        return to_rate_decision(*d);
+      };
 }
 
 std::expected<std::unique_ptr<RestEdge>, std::string> RestEdge::create(
@@ -49,6 +65,7 @@ std::expected<std::unique_ptr<RestEdge>, std::string> RestEdge::create(
                                             .auth = *edge->auth_,
                                             .bus = bus,
                                             .rate_check = redis_rate_check(*edge->leased_),
+                                            .rate_try_check = redis_try_rate_check(*edge->leased_),
                                             .quotas = data.quota_defaults(),
                                             .openapi_json = openapi_document(),
                                             .max_file_bytes = http.max_file_bytes(),

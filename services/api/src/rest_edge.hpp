@@ -56,5 +56,7 @@ class RestEdge {
 // RateCheck. Fails closed: a limiter that cannot reach Redis answers
 // "unavailable" (503 + Retry-After).
 [[nodiscard]] RateCheck redis_rate_check(redis::LeasedRateLimiter& limiter);
+// The same limiter's local answer only (LeasedRateLimiter::try_check).
+[[nodiscard]] FastRateCheck redis_try_rate_check(redis::LeasedRateLimiter& limiter);
 
 }  // namespace aether::api

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -30,6 +31,10 @@ struct RateDecision {
 };
 // (subject: the key id, route class: read | write | exec | events)
 using RateCheck = std::function<RateDecision(std::string_view subject, std::string_view klass)>;
+// The same check answered without blocking (the io thread), or nullopt when
+// only RateCheck can answer (it would call Redis); nothing is spent then.
+using FastRateCheck =
+    std::function<std::optional<RateDecision>(std::string_view subject, std::string_view klass)>;
 
 struct RouteDeps {
   VmStore& vms;
@@ -40,6 +45,10 @@ struct RouteDeps {
   Authenticator& auth;
   bus::Connection& bus;
   RateCheck rate_check;  // empty: no rate limits
+  // Lets GET /v1/vms/{id} answer on the io thread (libs/rest RouteOptions::fast)
+  // when its tokens are at hand; empty while rate_check is set: every request
+  // goes to the handler pool.
+  FastRateCheck rate_try_check;
   QuotaDefaults quotas;
   std::string openapi_json;  // served at /v1/openapi.json
   std::chrono::milliseconds bus_timeout{5000};

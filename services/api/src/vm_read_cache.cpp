@@ -4,6 +4,18 @@
 
 namespace aether::api {
 
+std::optional<std::optional<VmRecord>> VmReadCache::peek(const std::string& tenant_id,
+                                                         const std::string& id) {
+  if (!enabled()) return std::nullopt;
+  const auto now = options_.now();
+  std::shared_lock lock(mutex_);
+  auto it = entries_.find(id);
+  if (it == entries_.end() || now >= it->second.until || !it->second.row) return std::nullopt;
+  ++hits_;
+  if (it->second.row->tenant_id != tenant_id) return std::optional<VmRecord>();
+  return it->second.row;
+}
+
 StoreResult<std::optional<VmRecord>> VmReadCache::get(const std::string& tenant_id,
                                                       const std::string& id, const Loader& load) {
   if (!enabled()) return load(tenant_id, id);

@@ -46,6 +46,12 @@ class VmReadCache {
   // (a found row is then cached). nullopt: no such VM in this tenant.
   [[nodiscard]] StoreResult<std::optional<VmRecord>> get(const std::string& tenant_id,
                                                          const std::string& id, const Loader& load);
+  // get() without a load, for a thread that must not block: the cached answer
+  // (a row of this tenant, or nullopt for another tenant's), or
+  // std::nullopt-of-the-outer when it is not in memory (absent, expired, held)
+  // and only get() can answer.
+  [[nodiscard]] std::optional<std::optional<VmRecord>> peek(const std::string& tenant_id,
+                                                            const std::string& id);
   void invalidate(const std::string& id);
   void invalidate_pending(const std::string& id);
   void clear();

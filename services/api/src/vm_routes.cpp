@@ -35,16 +35,19 @@ bool finished_state(const std::string& state) {
   return state == "READY" || state == "FAILED" || state == "STOPPED" || state == "DELETED";
 }
 
+Response bad_vm_id(const std::string& id) {
+  return Problem::bad_request("'" + id + "' is not a VM id (a UUID)", {{"id", "must be a UUID"}})
+      .response();
+}
+
+Response no_vm(const std::string& id) { return Problem::not_found("no VM " + id).response(); }
+
 }  // namespace
 
 std::expected<VmRecord, Response> VmRoutes::find(const rest::Request& req, const Principal& who,
                                                  bool cached) {
   const std::string id = req.param("id");
-  if (!is_uuid(id)) {
-    return std::unexpected(
-        Problem::bad_request("'" + id + "' is not a VM id (a UUID)", {{"id", "must be a UUID"}})
-            .response());
-  }
+  if (!is_uuid(id)) return std::unexpected(bad_vm_id(id));
   auto vm = cached && deps_.vm_cache != nullptr
                 ? deps_.vm_cache->get(who.tenant_id, id,
                                       [this](const std::string& tenant, const std::string& vm_id) {
@@ -52,7 +55,7 @@ std::expected<VmRecord, Response> VmRoutes::find(const rest::Request& req, const
                                       })
                 : deps_.vms.get(who.tenant_id, id);
   if (!vm) return std::unexpected(store_problem(vm.error()).response());
-  if (!*vm) return std::unexpected(Problem::not_found("no VM " + id).response());
+  if (!*vm) return std::unexpected(no_vm(id));
   return std::move(**vm);
 }
 
@@ -174,6 +177,16 @@ Response VmRoutes::get(rest::Request& req, const Principal& who) {
   return Response::json(200, vm_to_json(*vm));
 }
 
+std::optional<Response> VmRoutes::get_cached(const rest::Request& req, const Principal& who) {
+  const std::string id = req.param("id");
+  if (!is_uuid(id)) return bad_vm_id(id);
+  if (deps_.vm_cache == nullptr) return std::nullopt;
+  auto vm = deps_.vm_cache->peek(who.tenant_id, id);
+  if (!vm) return std::nullopt;
+  if (!*vm) return no_vm(id);
+  return Response::json(200, vm_to_json(**vm));
+}
+
 Response VmRoutes::command(const rest::Request& req, const Principal& who, std::string_view op,
                            const google::protobuf::Message& message,
                            std::chrono::milliseconds timeout) {
@@ -216,13 +229,10 @@ Response VmRoutes::remove(rest::Request& req, const Principal& who) {
 
 Response VmRoutes::events(rest::Request& req, const Principal& who) {
   const std::string id = req.param("id");
-  if (!is_uuid(id)) {
-    return Problem::bad_request("'" + id + "' is not a VM id (a UUID)", {{"id", "must be a UUID"}})
-        .response();
-  }
+  if (!is_uuid(id)) return bad_vm_id(id);
   auto events = deps_.vms.events(who.tenant_id, id);
   if (!events) return store_problem(events.error()).response();
-  if (!*events) return Problem::not_found("no VM " + id).response();
+  if (!*events) return no_vm(id);
   json list = json::array();
   for (const auto& e : **events) list.push_back(event_to_json(e));
   return Response::json(200, {{"events", list}});

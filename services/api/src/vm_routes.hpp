@@ -17,6 +17,9 @@ class VmRoutes {
   rest::Response create(rest::Request& req, const Principal& who);
   rest::Response list(rest::Request& req, const Principal& who);
   rest::Response get(rest::Request& req, const Principal& who);
+  // get() from memory only (the io thread): a cache hit, a bad id; nullopt
+  // when the row must be read from PostgreSQL.
+  std::optional<rest::Response> get_cached(const rest::Request& req, const Principal& who);
   rest::Response stop(rest::Request& req, const Principal& who);
   rest::Response remove(rest::Request& req, const Principal& who);
   rest::Response events(rest::Request& req, const Principal& who);

@@ -25,6 +25,9 @@ struct StackOptions {
   // GET /v1/vms/{id} from a VmReadCache kept coherent by a VmCacheInvalidator
   // (0: off, PostgreSQL on every read, which tests that write rows directly need).
   std::chrono::milliseconds vm_cache_ttl{0};
+  // How long leased rate-limit tokens stay spendable (libs/redis LeaseOptions).
+  std::chrono::milliseconds lease_ttl{100};
+  std::chrono::milliseconds auth_cache_ttl{200};
 };
 
 class ApiStack {
@@ -43,8 +46,7 @@ class ApiStack {
     keys = std::make_unique<ApiKeyStore>(*pg_pool);
     nodes = std::make_unique<NodeStore>(*pg_pool);
     decisions = std::make_unique<ScaleDecisionStore>(*pg_pool);
-    auth = std::make_unique<Authenticator>(
-        *keys, AuthOptions{.cache_ttl = std::chrono::milliseconds(200)});
+    auth = std::make_unique<Authenticator>(*keys, AuthOptions{.cache_ttl = options.auth_cache_ttl});
 
     auto connected = bus::Connection::connect({.url = nats->url(), .name = "api-itest"});
     REQUIRE(connected);
@@ -61,7 +63,8 @@ class ApiStack {
     auto limiter_made = redis::RateLimiter::create(*redis_pool, {.rates = *rates});
     REQUIRE(limiter_made);
     limiter = std::make_unique<redis::RateLimiter>(std::move(*limiter_made));
-    leased = std::make_unique<redis::LeasedRateLimiter>(*limiter);
+    leased = std::make_unique<redis::LeasedRateLimiter>(
+        *limiter, redis::LeaseOptions{.lease_ttl = options.lease_ttl});
     auto idem_made = redis::IdempotencyStore::create(*redis_pool);
     REQUIRE(idem_made);
     idempotency = std::make_unique<redis::IdempotencyStore>(std::move(*idem_made));
@@ -74,6 +77,7 @@ class ApiStack {
                                                  .auth = *auth,
                                                  .bus = *bus,
                                                  .rate_check = redis_rate_check(*leased),
+                                                 .rate_try_check = redis_try_rate_check(*leased),
                                                  .quotas = {},
                                                  .openapi_json = openapi_document(),
                                                  .bus_timeout = std::chrono::milliseconds(3000)});
@@ -92,6 +96,17 @@ class ApiStack {
     auto port = server->start();
     REQUIRE(port);
     client = std::make_unique<Client>(*port);
+  }
+
+  // Requests of `route` answered on an io thread (libs/rest RouteOptions::fast).
+  double io_answers(const std::string& route = "/v1/vms/{id}") {
+    return registry
+        .counter_family(
+            "aether_api_http_io_answers_total",
+            "HTTP requests answered on the io thread without the handler pool, by route",
+            {"method", "route"})
+        .labels({"GET", route})
+        .value();
   }
 
   // A tenant with a key; returns the key.

@@ -452,3 +452,116 @@ TEST_CASE("GET /v1/vms/{id} from the read cache: tenant-scoped, dropped on the V
   CHECK(state == "READY");
   check_problem(s.client->call("GET", path, b), 404);
 }
+
+namespace {
+
+std::vector<std::string> header_names(const Reply& r) {
+  std::vector<std::string> names;
+  for (const auto& [k, v] : r.headers) {
+    if (k != "date") names.push_back(k);
+  }
+  return names;
+}
+
+std::vector<std::string> body_keys(const Reply& r) {
+  std::vector<std::string> keys;
+  const auto body = r.json();
+  for (const auto& [k, v] : body.items()) keys.push_back(k);
+  return keys;
+}
+
+}  // namespace
+
+TEST_CASE("GET /v1/vms/{id} on the io thread: the pool's headers and body, refusals hold") {
+  // Leased tokens that stay spendable for the whole test (2 per lease: burst / 4),
+  // so which path answers is decided by what is in memory, not by timing.
+  ApiStack s({.rates = "read=6/m:8,write=100/s:100,exec=100/s:100,events=10/s:10",
+              .vm_cache_ttl = std::chrono::seconds(30),
+              .lease_ttl = std::chrono::seconds(30),
+              .auth_cache_ttl = std::chrono::seconds(30)});
+  const auto a = s.tenant_with_key("tenant-a");
+  const auto b = s.tenant_with_key("tenant-b");
+  const std::string id = s.client->call("POST", "/v1/vms", a, "{}").json()["id"];
+  const std::string path = "/v1/vms/" + id;
+
+  // First read: key not cached, no lease, row not cached: the pool answers
+  // (and fills all three). Second: all in memory, the io thread answers.
+  const double io0 = s.io_answers();
+  auto pooled = s.client->call("GET", path, a);
+  REQUIRE(pooled.status == 200);
+  CHECK(s.io_answers() == io0);
+  auto fast = s.client->call("GET", path, a);
+  REQUIRE(fast.status == 200);
+  CHECK(s.io_answers() == io0 + 1);
+  CHECK(header_names(fast) == header_names(pooled));
+  CHECK(body_keys(fast) == body_keys(pooled));
+  CHECK(fast.json() == pooled.json());
+  CHECK(fast.header("ratelimit-limit") == "8");
+  CHECK(fast.header("x-content-type-options") == "nosniff");
+  CHECK(fast.header("x-request-id").size() == 32);
+  CHECK_FALSE(fast.header("traceparent").empty());
+
+  // Another tenant: 404 from the cached row on the io thread, as the pool
+  // answers it (tenant B's first call fills its key and lease on the pool).
+  auto b_pooled = s.client->call("GET", path, b);
+  check_problem(b_pooled, 404);
+  const double io1 = s.io_answers();
+  auto b_fast = s.client->call("GET", path, b);
+  check_problem(b_fast, 404);
+  CHECK(s.io_answers() == io1 + 1);
+  CHECK(header_names(b_fast) == header_names(b_pooled));
+  CHECK(b_fast.json() == b_pooled.json());
+
+  // Spent tokens: 8 per key; once Redis refused, the replica refuses locally
+  // (on the io thread) until Redis' Retry-After (10 s at 6/m), with the same
+  // 429 as the pool's.
+  std::vector<Reply> refused;
+  for (int i = 0; i < 12 && refused.size() < 2; ++i) {
+    auto r = s.client->call("GET", path, a);
+    if (r.status == 429) refused.push_back(r);
+  }
+  REQUIRE(refused.size() == 2);
+  const double io2 = s.io_answers();
+  auto refused_fast = s.client->call("GET", path, a);
+  check_problem(refused_fast, 429);
+  CHECK(s.io_answers() == io2 + 1);
+  CHECK(header_names(refused_fast) == header_names(refused.front()));
+  CHECK_FALSE(refused_fast.header("retry-after").empty());
+
+  // A revoked key: refused at once on this replica (forget() drops it from
+  // the cache; the pool reads the revocation), then refused on the io thread.
+  auto keys = s.keys->list("tenant-b");
+  REQUIRE(keys);
+  REQUIRE(keys->size() == 1);
+  REQUIRE(s.keys->revoke(keys->front().id));
+  s.auth->forget(keys->front().id);
+  auto revoked = s.client->call("GET", path, b);
+  check_problem(revoked, 401);
+  const double io3 = s.io_answers();
+  auto revoked_fast = s.client->call("GET", path, b);
+  check_problem(revoked_fast, 401);
+  CHECK(s.io_answers() == io3 + 1);
+  CHECK(revoked_fast.header("www-authenticate") == revoked.header("www-authenticate"));
+  CHECK(revoked_fast.json() == revoked.json());
+}
+
+TEST_CASE("GET /v1/vms/{id}: a key revoked elsewhere is refused once its cache entry expires") {
+  ApiStack s({.vm_cache_ttl = std::chrono::seconds(30),
+              .lease_ttl = std::chrono::seconds(30),
+              .auth_cache_ttl = std::chrono::seconds(2)});
+  const auto a = s.tenant_with_key("tenant-a");
+  const std::string id = s.client->call("POST", "/v1/vms", a, "{}").json()["id"];
+  const std::string path = "/v1/vms/" + id;
+  REQUIRE(s.client->call("GET", path, a).status == 200);
+  const double io0 = s.io_answers();
+  REQUIRE(s.client->call("GET", path, a).status == 200);
+  CHECK(s.io_answers() == io0 + 1);
+  // Revoked by another replica (no forget() here): the cached acceptance
+  // lasts the auth cache TTL (2 s here), then the pool reads it.
+  auto keys = s.keys->list("tenant-a");
+  REQUIRE(keys);
+  REQUIRE(s.keys->revoke(keys->front().id));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2200));
+  check_problem(s.client->call("GET", path, a), 401);
+  check_problem(s.client->call("GET", path, a), 401);
+}

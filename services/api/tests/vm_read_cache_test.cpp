@@ -151,3 +151,27 @@ TEST_CASE("vm ids are read from event subjects, anything else is ignored") {
   CHECK(vm_id_of_event_subject("aether.evt.node.n1.ready").empty());
   CHECK(vm_id_of_event_subject("").empty());
 }
+
+TEST_CASE("peek answers only from memory: hits, other tenants, nothing for misses or holds") {
+  Clock clock;
+  Rows rows;
+  rows.put("vm1", "acme", "READY");
+  auto cache = make(clock);
+  CHECK_FALSE(cache.peek("acme", "vm1").has_value());  // not loaded yet: get() must answer
+  CHECK(rows.loads == 0);
+  (void)cache.get("acme", "vm1", rows.loader());
+  auto hit = cache.peek("acme", "vm1");
+  REQUIRE(hit.has_value());
+  REQUIRE(hit->has_value());
+  CHECK((*hit)->state == "READY");
+  auto other = cache.peek("globex", "vm1");  // cached, another tenant's: not found
+  REQUIRE(other.has_value());
+  CHECK_FALSE(other->has_value());
+  cache.invalidate_pending("vm1");  // held: only PostgreSQL may answer
+  CHECK_FALSE(cache.peek("acme", "vm1").has_value());
+  clock.t += 1001ms;
+  (void)cache.get("acme", "vm1", rows.loader());
+  clock.t += 1001ms;  // expired
+  CHECK_FALSE(cache.peek("acme", "vm1").has_value());
+  CHECK(rows.loads == 2);
+}

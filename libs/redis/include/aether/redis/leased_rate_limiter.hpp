@@ -30,6 +30,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -56,6 +57,14 @@ class LeasedRateLimiter {
   // One request's check, as RateLimiter::check(subject, route_class, 1).
   [[nodiscard]] Result<Decision> check(std::string_view subject, std::string_view route_class);
 
+  // check() answered from this replica's share only, never calling Redis
+  // (for a thread that must not block): a token spent from the local lease,
+  // or the local denial; nullopt when check() would ask Redis (no lease, or
+  // it is spent or expired, or the class is exact or unknown). Nothing is
+  // spent then.
+  [[nodiscard]] std::optional<Decision> try_check(std::string_view subject,
+                                                  std::string_view route_class);
+
   [[nodiscard]] std::int64_t lease_size(const Rate& rate) const;
   // Redis round trips made so far (for tests and the bench).
   [[nodiscard]] std::uint64_t remote_calls() const { return remote_calls_.load(); }
@@ -70,6 +79,10 @@ class LeasedRateLimiter {
   };
   [[nodiscard]] static Decision local_answer(Bucket& b, bool allowed,
                                              std::chrono::steady_clock::time_point now);
+  [[nodiscard]] static std::string bucket_key(std::string_view subject,
+                                              std::string_view route_class);
+  // The local bucket's answer under mutex_; nullopt: Redis is needed.
+  [[nodiscard]] std::optional<Decision> local_check(const std::string& key);
 
   const RateLimiter& remote_;
   LeaseOptions options_;

@@ -20,10 +20,19 @@
 namespace aether::rest {
 
 using Handler = std::function<Response(Request&)>;
+// An answer the io thread gives without handing the request to the handler
+// pool, when it can do so without blocking (from memory: no I/O, no waiting on
+// a lock held across I/O). nullopt: the pool runs the route's Handler as
+// usual, with the same Request, so a FastHandler must not change anything the
+// Handler depends on. It must not return a streaming Response (one that does
+// is streamed from the pool).
+using FastHandler = std::function<std::optional<Response>(const Request&)>;
 
 struct RouteOptions {
   // Largest request body this route reads (413 beyond); 0: the server's default.
   std::size_t max_body_bytes = 0;
+  // Tried first, on the io thread; empty: every request goes to the pool.
+  FastHandler fast;
 };
 
 struct Route {

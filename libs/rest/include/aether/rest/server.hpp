@@ -3,7 +3,9 @@
 // io threads run every socket asynchronously (accept, read with deadlines,
 // write); handlers run on a separate pool of handler threads, because the
 // api's handlers block on PostgreSQL, Redis and NATS calls and must not stall
-// other connections' I/O. Per request the server:
+// other connections' I/O. A route may also answer on the io thread when it
+// can without blocking (RouteOptions::fast, router.hpp); counted in
+// <prefix>_io_answers_total{method,route}. Per request the server:
 //   - bounds the header read (header_timeout: slowloris) and the body read
 //     (body_timeout), the header size (431) and the body size (413, per route);
 //   - takes X-Request-Id when it is 1..128 of [A-Za-z0-9._:-], else makes one;

@@ -6,7 +6,7 @@
 #   e2e/targets/containers.sh status STATE_DIR   its containers and their state
 #   e2e/targets/containers.sh fault  STATE_DIR VERB [ARGS]   exit 0 done, 3 not possible here
 # Fault verbs: worker-kill <id|any>, worker-start [id], worker-list, nats-restart,
-# pg-stop, pg-start, redis-stop, redis-start (nats-kill-node/-start-node: 3).
+# pg-stop, pg-start, redis-stop, redis-start (nats-node-list/-kill-node/-start-node: 3).
 #
 # Every container runs with --network host, bound to 127.0.0.1 on ports
 # picked free at `up`: nats-server, PostgreSQL and Redis from the aether/stack
@@ -343,7 +343,7 @@ fault() {
       eng start "$(name redis)" >/dev/null
       wait_for Redis 60 eng exec "$(name redis)" redis-cli -p "$REDIS_PORT" ping
       ;;
-    nats-kill-node | nats-start-node) not_here "$verb: this target runs one nats-server, not a cluster" ;;
+    nats-node-list | nats-kill-node | nats-start-node) not_here "$verb: this target runs one nats-server, not a cluster" ;;
     *) not_here "unknown fault '$verb'" ;;
   esac
 }

@@ -120,7 +120,7 @@ fault() {
     pg-start) scale statefulset/postgres 1 ;;
     redis-stop) scale deployment/redis 0 ;;
     redis-start) scale deployment/redis 1 ;;
-    nats-kill-node|nats-start-node)
+    nats-node-list|nats-kill-node|nats-start-node)
       cannot "$verb: overlays/kind runs one nats replica (the nats-cluster component is not in it)" ;;
     *) die "fault: unknown verb '$verb'" ;;
   esac

@@ -5,6 +5,8 @@
 #   local.sh down  STATE_DIR     stop everything up started
 #   local.sh fault STATE_DIR VERB [ARGS]   inject a fault (exit 3: not possible here)
 # Build dir: $AETHER_E2E_BUILD_DIR, else <repo>/build.
+# AETHER_E2E_NATS_NODES=3: nats-server as a 3-node JetStream cluster, streams R3
+# (run.sh's AETHER_RUN_NATS_NODES); the nats-*-node verbs act on its nodes.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -49,6 +51,16 @@ worker_ids() {
 }
 worker_name() { if [[ $1 == local-1 ]]; then echo vm-worker; else echo "vm-worker@$1"; fi; }
 
+# The nats cluster's node indices aether-devstack recorded (none: one nats-server).
+nats_nodes() { jq -r '.services[].name | select(startswith("nats-")) | ltrimstr("nats-")' "$STATE/stack.json"; }
+nats_node() { # verb index -> run.sh's name for that node, or exit 3 / 1
+  local nodes
+  nodes=$(nats_nodes)
+  [[ -n $nodes ]] || cannot "$1: the local target runs one nats-server, not a cluster (AETHER_E2E_NATS_NODES=3)"
+  grep -qx -- "${2:-}" <<<"$nodes" || die "$1: no nats node '${2:-}' (nats-node-list: $(tr '\n' ' ' <<<"$nodes"))"
+  echo "nats-$2"
+}
+
 up() {
   local key
   mkdir -p "$STATE"
@@ -61,6 +73,10 @@ up() {
   export AETHER_RUN_PROVISIONER_ADMIN_PORT=${AETHER_RUN_PROVISIONER_ADMIN_PORT:-$(free_port)}
   # Creates beyond the warm pool stay few in the suite; one warm VM is enough.
   export AETHER_WARM_POOL_SIZE=${AETHER_WARM_POOL_SIZE:-1}
+  if [[ -n ${AETHER_E2E_NATS_NODES:-} ]]; then
+    [[ $AETHER_E2E_NATS_NODES =~ ^[1-7]$ ]] || die "AETHER_E2E_NATS_NODES='$AETHER_E2E_NATS_NODES' is not a node count 1..7"
+    export AETHER_RUN_NATS_NODES=$AETHER_E2E_NATS_NODES
+  fi
   # Detached, in its own session: the services outlive this script.
   if ! setsid "$RUNSH" up --no-demo --state-dir "$STATE" --build-dir "$BUILD" \
       >"$STATE/up.out" 2>"$STATE/up.err" </dev/null; then
@@ -101,14 +117,32 @@ fault() {
       id=${1:-local-1}
       run start "$(worker_name "$id")" 2>>"$STATE/faults.log" ;;
     nats-restart)
-      run stop nats 2>>"$STATE/faults.log"
-      run start nats 2>>"$STATE/faults.log" ;;
+      if [[ -n $(nats_nodes) ]]; then
+        # A cluster: every node in turn, each caught up before the next.
+        for id in $(nats_nodes); do
+          run stop "nats-$id" 2>>"$STATE/faults.log"
+          run start "nats-$id" 2>>"$STATE/faults.log"
+        done
+      else
+        run stop nats 2>>"$STATE/faults.log"
+        run start nats 2>>"$STATE/faults.log"
+      fi ;;
+    nats-node-list)
+      [[ -n $(nats_nodes) ]] || cannot "$verb: the local target runs one nats-server, not a cluster (AETHER_E2E_NATS_NODES=3)"
+      nats_nodes ;;
+    nats-kill-node)
+      id=$(nats_node "$verb" "${1:-}")
+      run stop --kill "$id" 2>>"$STATE/faults.log" ;;
+    nats-start-node)
+      # aether-devstack up --only nats-<i>: same ports and store; returns once
+      # the node has rejoined and every stream replica on it is current.
+      id=$(nats_node "$verb" "${1:-}")
+      run start "$id" 2>>"$STATE/faults.log" ;;
     pg-stop) run stop postgres 2>>"$STATE/faults.log" ;;
     pg-start) run start postgres 2>>"$STATE/faults.log" ;;
     redis-stop) run stop redis 2>>"$STATE/faults.log" ;;
     redis-start) run start redis 2>>"$STATE/faults.log" ;;
-    nats-kill-node|nats-start-node) cannot "$verb: the local target runs one nats-server, not a cluster" ;;
-    *) die "fault: unknown verb '$verb' (worker-kill|worker-start|worker-list|nats-restart|pg-stop|pg-start|redis-stop|redis-start)" ;;
+    *) die "fault: unknown verb '$verb' (worker-kill|worker-start|worker-list|nats-restart|nats-node-list|nats-kill-node|nats-start-node|pg-stop|pg-start|redis-stop|redis-start)" ;;
   esac
 }
 

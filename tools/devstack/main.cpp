@@ -27,9 +27,12 @@ int main(int argc, char** argv) {
   aether::devstack::cli::UpOptions up_options;
   auto* up = app.add_subcommand("up", "start the stack detached (no-op for what already runs)");
   up->add_option("--state-dir", state_dir, "as above");
-  up->add_option("--only", up_options.only, "services to start: nats,postgres,redis,otlp")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"nats", "postgres", "redis", "otlp"}));
+  up->add_option("--only", up_options.only,
+                 "services to start: nats,postgres,redis,otlp (nats-<i>: one cluster node)")
+      ->delimiter(',');
+  up->add_option("--nats-nodes", up_options.nats_nodes,
+                 "nats-server as a JetStream cluster of N nodes (default: as recorded, else 1)")
+      ->check(CLI::Range(1, 7));
   up->add_option("--nats-port", up_options.nats_port)->check(CLI::Range(0, 65535));
   up->add_option("--nats-monitor-port", up_options.nats_monitor_port)->check(CLI::Range(0, 65535));
   up->add_option("--postgres-port", up_options.postgres_port)->check(CLI::Range(0, 65535));
@@ -47,9 +50,8 @@ int main(int argc, char** argv) {
   down->add_option("--state-dir", state_dir, "as above");
   down->add_option("--only", down_only,
                    "services to stop: nats,postgres,redis,otlp (`up --only` starts them again "
-                   "on the same port with the same data)")
-      ->delimiter(',')
-      ->check(CLI::IsMember({"nats", "postgres", "redis", "otlp"}));
+                   "on the same port with the same data; nats-<i>: one cluster node)")
+      ->delimiter(',');
   down->add_flag("--purge", purge, "also delete the servers' data");
   CLI11_PARSE(app, argc, argv);
 

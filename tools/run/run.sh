@@ -4,7 +4,8 @@
 #   tools/run/run.sh down [--state-dir DIR] [--build-dir DIR]
 #   tools/run/run.sh status [--state-dir DIR]
 #   tools/run/run.sh start|stop [--kill] NAME [--state-dir DIR] [--build-dir DIR]
-#     NAME: vm-worker, vm-worker@ID (another worker), nats, postgres, redis
+#     NAME: vm-worker, vm-worker@ID (another worker), nats, nats-<i> (a cluster node), postgres, redis
+# AETHER_RUN_NATS_NODES=3: nats-server as a 3-node JetStream cluster (streams R3).
 # See tools/run/README.md. Progress goes to stderr; `up` ends with a summary.
 set -euo pipefail
 
@@ -213,6 +214,18 @@ start_worker() { # name worker-id admin_port
   wait_ready "$1" "$3" 120
 }
 
+# On a recorded nats cluster every stream and bucket gets 3 replicas (fewer
+# on a smaller cluster), as prod runs it: AETHER_STREAM_REPLICAS for the
+# services that provision (libs/service ProvisionOptions), unless set.
+stream_replicas() {
+  local nodes
+  nodes=$(jq '[.services[].name | select(startswith("nats-"))] | length' "$STATE/stack.json" 2>/dev/null || echo 0)
+  if ((nodes > 1)) && [[ -z ${AETHER_STREAM_REPLICAS:-} ]]; then
+    export AETHER_STREAM_REPLICAS=$((nodes < 3 ? nodes : 3))
+  fi
+  return 0
+}
+
 # --- start/stop of one part (the e2e suite's faults: e2e/targets/local.sh)
 stack_field() { # server field -> its value in DIR/stack.json
   jq -r --arg n "$1" ".services[] | select(.name == \$n) | .$2" "$STATE/stack.json" 2>/dev/null
@@ -221,7 +234,7 @@ stack_field() { # server field -> its value in DIR/stack.json
 stop_server() { # nats|postgres|redis with its stop signal (SIGKILL with --kill); the record stays
   local name=$1 pid exe sig i
   pid=$(stack_field "$name" pid); exe=$(stack_field "$name" program); sig=$(stack_field "$name" stop_signal)
-  [[ -n $pid && $pid != 0 ]] || die "$name is not in $STATE/stack.json"
+  [[ -n $pid && $pid != 0 ]] || die "$name is not in $STATE/stack.json (a cluster's nodes are nats-0, nats-1, ...)"
   [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$exe" ]] || { note "$name (pid $pid) does not run"; return 0; }
   ((KILL)) && sig=9
   say "stopping $name (pid $pid, signal $sig)"
@@ -235,7 +248,7 @@ stop_server() { # nats|postgres|redis with its stop signal (SIGKILL with --kill)
 
 start_one() {
   case $NAME in
-    nats|postgres|redis)
+    nats|nats-[0-9]*|postgres|redis)
       need "$DEVSTACK"
       say "starting $NAME (aether-devstack up --only $NAME, on its recorded port)"
       "$DEVSTACK" up --state-dir "$STATE" --only "$NAME" >/dev/null 9>&- ;;
@@ -245,20 +258,21 @@ start_one() {
       # shellcheck disable=SC1091
       source "$STATE/stack.env"
       export NATS_URL DATABASE_URL REDIS_URL OTEL_EXPORTER_OTLP_ENDPOINT=${OTEL_EXPORTER_OTLP_ENDPOINT:-}
+      stream_replicas
       if [[ $NAME == vm-worker ]]; then
         start_worker vm-worker local-1 "$(port_value AETHER_RUN_WORKER_ADMIN_PORT "")"
       else
         [[ ${NAME#vm-worker@} =~ ^[a-z0-9][a-z0-9-]{0,62}$ ]] || die "worker id '${NAME#vm-worker@}' is not [a-z0-9-]{1,63}"
         start_worker "$NAME" "${NAME#vm-worker@}" "$(free_port)"
       fi ;;
-    *) die "start: unknown NAME '$NAME' (vm-worker, vm-worker@ID, nats, postgres, redis)" ;;
+    *) die "start: unknown NAME '$NAME' (vm-worker, vm-worker@ID, nats, nats-<i>, postgres, redis)" ;;
   esac
 }
 
 stop_named() {
   local pid i
   case $NAME in
-    nats|postgres|redis) stop_server "$NAME" ;;
+    nats|nats-[0-9]*|postgres|redis) stop_server "$NAME" ;;
     vm-worker|vm-worker@*|api|autoscaler)
       if ((KILL)) && alive "$NAME"; then
         pid=$(<"$RUN/$NAME.pid")
@@ -269,7 +283,7 @@ stop_named() {
       else
         stop_one "$NAME"
       fi ;;
-    *) die "stop: unknown NAME '$NAME' (vm-worker, vm-worker@ID, api, autoscaler, nats, postgres, redis)" ;;
+    *) die "stop: unknown NAME '$NAME' (vm-worker, vm-worker@ID, api, autoscaler, nats, nats-<i>, postgres, redis)" ;;
   esac
 }
 
@@ -327,8 +341,9 @@ up() {
   say "guest image in $GUEST (built once, then cached)"
   "$ROOT/tools/guest/build-image.sh" --agent "$AGENT" --out "$GUEST" >&2
 
-  say "starting the stack under $STATE"
-  "$DEVSTACK" up --state-dir "$STATE" >"$RUN/stack.out" 9>&-
+  say "starting the stack under $STATE${AETHER_RUN_NATS_NODES:+ (nats: a cluster of $AETHER_RUN_NATS_NODES nodes)}"
+  "$DEVSTACK" up --state-dir "$STATE" ${AETHER_RUN_NATS_NODES:+--nats-nodes "$AETHER_RUN_NATS_NODES"} >"$RUN/stack.out" 9>&-
+  stream_replicas
   # shellcheck disable=SC1091
   source "$STATE/stack.env"
   export NATS_URL DATABASE_URL REDIS_URL

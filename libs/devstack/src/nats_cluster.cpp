@@ -43,7 +43,86 @@ bool node_formed(int monitor_port, std::size_t peers, std::string& why) {
   return true;
 }
 
+// `name`'s replica of every stream led by one of `running` is current.
+bool replicas_current(const std::vector<NatsNodeMonitor>& running, const std::string& name,
+                      std::string& why) {
+  for (const auto& leader : running) {
+    auto jsz = monitor_get(leader.monitor_port, "/jsz?accounts=true&streams=true", nullptr);
+    if (!jsz) {
+      why = leader.server_name + ": /jsz did not answer";
+      return false;
+    }
+    for (const auto& account : jsz->value("account_details", nlohmann::json::array())) {
+      for (const auto& stream : account.value("stream_detail", nlohmann::json::array())) {
+        const auto cluster = stream.value("cluster", nlohmann::json::object());
+        if (cluster.value("leader", std::string()) != leader.server_name) continue;
+        for (const auto& replica : cluster.value("replicas", nlohmann::json::array())) {
+          if (replica.value("name", std::string()) == name && !replica.value("current", false)) {
+            why = "stream " + stream.value("name", std::string("?")) + " on " + name +
+                  " is not current (leader " + leader.server_name + ")";
+            return false;
+          }
+        }
+      }
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+NatsServerOptions nats_cluster_node_options(std::size_t i, const std::vector<int>& cluster_ports,
+                                            const std::string& cluster_name) {
+  NatsServerOptions o;
+  o.server_name = "n" + std::to_string(i);
+  // One node is a plain JetStream server: nats-server refuses a JetStream
+  // cluster without routes ("requires configured routes").
+  if (cluster_ports.size() > 1) {
+    o.cluster_name = cluster_name;
+    o.cluster_port = cluster_ports.at(i);
+    for (std::size_t j = 0; j < cluster_ports.size(); ++j) {
+      if (j != i) o.routes.push_back("nats://127.0.0.1:" + std::to_string(cluster_ports[j]));
+    }
+  }
+  return o;
+}
+
+Result<void> wait_nats_cluster_formed(const std::vector<NatsNodeMonitor>& running,
+                                      std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string why;
+  for (;;) {
+    bool all = true;
+    for (const auto& node : running) {
+      std::string node_why;
+      if (!node_formed(node.monitor_port, running.size() - 1, node_why)) {
+        all = false;
+        why = node.server_name + ": " + node_why;
+        break;
+      }
+    }
+    if (all) return {};
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(kPoll);
+  }
+  return make_error(Errc::kTimeout, "nats cluster did not form within " +
+                                        std::to_string(timeout.count()) + " ms (" + why + ")");
+}
+
+Result<void> wait_nats_node_current(const std::vector<NatsNodeMonitor>& running,
+                                    const std::string& name, std::chrono::milliseconds timeout) {
+  // Not the full /healthz: on nats-server 2.9.10 it kept saying the idle
+  // durable consumer "is not current" on the restarted node for the whole
+  // minute the itest waited, though the consumer served every message.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string why;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (replicas_current(running, name, why)) return {};
+    std::this_thread::sleep_for(kPoll);
+  }
+  return make_error(Errc::kTimeout, "node " + name + " did not catch up within " +
+                                        std::to_string(timeout.count()) + " ms: " + why);
+}
 
 Result<NatsCluster> NatsCluster::start(Options options) {
   if (options.size < 1 || options.size > 7) {
@@ -74,22 +153,12 @@ Result<NatsCluster> NatsCluster::start(Options options) {
     }
     bool conflict = false;
     for (std::size_t i = 0; i < n && !conflict; ++i) {
-      NatsServer::Options o;
-      o.state_dir = (cluster.dir_.path() / ("n" + std::to_string(i))).string();
+      auto o = nats_cluster_node_options(i, route, options.cluster_name);
+      o.state_dir = (cluster.dir_.path() / o.server_name).string();
       o.port = client[i];
       o.monitor_port = monitor[i];
       o.start_timeout = options.start_timeout;
       o.binary = options.binary;
-      o.server_name = "n" + std::to_string(i);
-      // One node is a plain JetStream server: nats-server refuses a JetStream
-      // cluster without routes ("requires configured routes").
-      if (n > 1) {
-        o.cluster_name = options.cluster_name;
-        o.cluster_port = route[i];
-        for (std::size_t j = 0; j < n; ++j) {
-          if (j != i) o.routes.push_back("nats://127.0.0.1:" + std::to_string(route[j]));
-        }
-      }
       auto node = NatsServer::start(o);
       if (!node) {
         last = node.error();
@@ -150,67 +219,20 @@ Result<void> NatsCluster::start_node(std::size_t i) {
   if (auto started = nodes_[i].restart(); !started) return started;
   running_[i] = true;
   if (auto formed = wait_formed(start_timeout_); !formed) return formed;
-  // Every stream replica the node holds is current, as the streams' leaders
-  // see it. (Not the full /healthz: on nats-server 2.9.10 it kept saying the
-  // idle durable consumer "is not current" on the restarted node for the
-  // whole minute the itest waited, though the consumer served every message.)
-  const auto deadline = std::chrono::steady_clock::now() + start_timeout_;
-  std::string why;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (replicas_current(i, why)) return {};
-    std::this_thread::sleep_for(kPoll);
-  }
-  return make_error(Errc::kTimeout, "node " + server_name(i) + " did not catch up within " +
-                                        std::to_string(start_timeout_.count()) + " ms: " + why);
+  // Every stream replica the node holds is current, as the streams' leaders see it.
+  return wait_nats_node_current(running_monitors(), server_name(i), start_timeout_);
 }
 
-bool NatsCluster::replicas_current(std::size_t i, std::string& why) const {
-  const std::string name = server_name(i);
-  for (std::size_t j = 0; j < nodes_.size(); ++j) {
-    if (!running_[j]) continue;
-    auto jsz = monitor_get(nodes_[j].monitor_port(), "/jsz?accounts=true&streams=true", nullptr);
-    if (!jsz) {
-      why = server_name(j) + ": /jsz did not answer";
-      return false;
-    }
-    for (const auto& account : jsz->value("account_details", nlohmann::json::array())) {
-      for (const auto& stream : account.value("stream_detail", nlohmann::json::array())) {
-        const auto cluster = stream.value("cluster", nlohmann::json::object());
-        if (cluster.value("leader", std::string()) != server_name(j)) continue;
-        for (const auto& replica : cluster.value("replicas", nlohmann::json::array())) {
-          if (replica.value("name", std::string()) == name && !replica.value("current", false)) {
-            why = "stream " + stream.value("name", std::string("?")) + " on " + name +
-                  " is not current (leader " + server_name(j) + ")";
-            return false;
-          }
-        }
-      }
-    }
+std::vector<NatsNodeMonitor> NatsCluster::running_monitors() const {
+  std::vector<NatsNodeMonitor> out;
+  for (std::size_t i = 0; i < nodes_.size(); ++i) {
+    if (running_[i]) out.push_back({server_name(i), nodes_[i].monitor_port()});
   }
-  return true;
+  return out;
 }
 
 Result<void> NatsCluster::wait_formed(std::chrono::milliseconds timeout) {
-  std::size_t up = 0;
-  for (bool r : running_) up += r ? 1 : 0;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::string why;
-  for (;;) {
-    bool all = true;
-    for (std::size_t i = 0; i < nodes_.size() && all; ++i) {
-      if (!running_[i]) continue;
-      std::string node_why;
-      if (!node_formed(nodes_[i].monitor_port(), up - 1, node_why)) {
-        all = false;
-        why = server_name(i) + ": " + node_why;
-      }
-    }
-    if (all) return {};
-    if (std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(kPoll);
-  }
-  return make_error(Errc::kTimeout, "nats cluster did not form within " +
-                                        std::to_string(timeout.count()) + " ms (" + why + ")");
+  return wait_nats_cluster_formed(running_monitors(), timeout);
 }
 
 }  // namespace aether::devstack

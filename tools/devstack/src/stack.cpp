@@ -12,6 +12,7 @@
 #include "aether/devstack/otlp_sink.hpp"
 #include "aether/devstack/state_dir.hpp"
 #include "aether/process/process.hpp"
+#include "nats_nodes.hpp"
 #include "stack_record.hpp"
 #include "start_service.hpp"
 
@@ -57,16 +58,39 @@ int requested_port(const std::string& name, const UpOptions& o) {
 
 Result<void> check_names(const std::vector<std::string>& only) {
   for (const auto& name : only) {
-    if (std::find(kServiceNames.begin(), kServiceNames.end(), name) == kServiceNames.end()) {
-      return make_error(Errc::kInvalidArgument, "--only: unknown service '" + name +
-                                                    "' (allowed: nats, postgres, redis, otlp)");
+    const auto kind = service_kind(name);
+    if (std::find(kServiceNames.begin(), kServiceNames.end(), kind) == kServiceNames.end()) {
+      return make_error(Errc::kInvalidArgument,
+                        "--only: unknown service '" + name +
+                            "' (allowed: nats, postgres, redis, otlp, nats-<i> a cluster node)");
     }
   }
   return {};
 }
 
+// "nats" selects every node of a cluster too.
 bool selected(const std::vector<std::string>& only, const std::string& name) {
-  return only.empty() || std::find(only.begin(), only.end(), name) != only.end();
+  if (only.empty()) return true;
+  auto has = [&](const std::string& n) {
+    return std::find(only.begin(), only.end(), n) != only.end();
+  };
+  return has(name) || (nats_node_index(name) && has("nats"));
+}
+
+// The cluster nodes `names` select: all for "nats", node i for "nats-<i>".
+std::vector<std::size_t> nats_nodes_selected(const std::vector<std::string>& names,
+                                             std::size_t size) {
+  std::vector<std::size_t> out;
+  for (const auto& name : names) {
+    if (name == "nats") {
+      for (std::size_t i = 0; i < size; ++i) out.push_back(i);
+    } else if (auto i = nats_node_index(name)) {
+      out.push_back(*i);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 Result<std::vector<std::string>> selection(const UpOptions& options, std::ostream& progress) {
@@ -96,8 +120,35 @@ Result<std::string> Stack::up(const UpOptions& options) {
   if (!names) return std::unexpected(names.error());
   auto record = load_record(dir_);
   if (!record) return std::unexpected(record.error());
+  auto nats_nodes = nats_size(*record, options.nats_nodes, dir_);
+  if (!nats_nodes) return std::unexpected(nats_nodes.error());
+  if (*nats_nodes > 1 && (options.nats_port != 0 || options.nats_monitor_port != 0)) {
+    return make_error(Errc::kInvalidArgument,
+                      "--nats-port/--nats-monitor-port: for one nats-server, not a cluster of " +
+                          std::to_string(*nats_nodes) +
+                          " (its nodes get free ports, then keep them)");
+  }
+  bool nats_done = false;
 
   for (const auto& name : *names) {
+    if (service_kind(name) == "nats" && (*nats_nodes > 1 || name != "nats")) {
+      if (*nats_nodes == 1) {
+        return make_error(Errc::kInvalidArgument, "--only " + name + ": " + dir_.string() +
+                                                      " holds no nats cluster (up --nats-nodes 3)");
+      }
+      if (nats_done) continue;
+      nats_done = true;
+      auto up_nodes =
+          up_nats_nodes(dir_, *record, *nats_nodes, nats_nodes_selected(*names, *nats_nodes),
+                        progress_, [&] { return save_record(dir_, *record); });
+      if (!up_nodes) {
+        return make_error(up_nodes.error().code,
+                          up_nodes.error().message +
+                              "\n(servers started so far keep running; `aether-devstack down` "
+                              "stops them)");
+      }
+      continue;
+    }
     const ServiceRecord* previous = record->find(name);
     if (previous && record_runs(*previous)) {
       progress_ << "aether-devstack: " << name << " already runs (pid " << previous->pid << ")\n";

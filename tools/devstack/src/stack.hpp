@@ -19,6 +19,7 @@ namespace aether::devstack::cli {
 struct UpOptions {
   std::vector<std::string> only;  // empty: all (otlp only when its binary is found)
   int nats_port = 0;              // 0: the recorded port, else a free one
+  int nats_nodes = 0;             // >1: a JetStream cluster (nats-0..); 0: as recorded, else 1
   int nats_monitor_port = 0;
   int postgres_port = 0;
   int redis_port = 0;

@@ -36,11 +36,37 @@ std::string shell_quote(const std::string& value) {
 }
 
 size_t order_of(const std::string& name) {
-  auto it = std::find(kServiceNames.begin(), kServiceNames.end(), name);
+  const auto kind = service_kind(name);
+  auto it = std::find(kServiceNames.begin(), kServiceNames.end(), kind);
   return static_cast<size_t>(it - kServiceNames.begin());
 }
 
 }  // namespace
+
+std::string nats_node_name(std::size_t i) { return "nats-" + std::to_string(i); }
+
+std::optional<std::size_t> nats_node_index(const std::string& name) {
+  constexpr std::string_view prefix = "nats-";
+  if (name.size() <= prefix.size() || name.size() > prefix.size() + 2 ||
+      !name.starts_with(prefix)) {
+    return std::nullopt;
+  }
+  const auto digits = name.substr(prefix.size());
+  if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(std::stoul(digits));
+}
+
+std::string service_kind(const std::string& name) {
+  return nats_node_index(name) ? std::string("nats") : name;
+}
+
+std::size_t StackRecord::nats_nodes() const {
+  return static_cast<std::size_t>(
+      std::count_if(services.begin(), services.end(),
+                    [](const auto& s) { return nats_node_index(s.name).has_value(); }));
+}
 
 const ServiceRecord* StackRecord::find(const std::string& name) const {
   for (const auto& s : services) {
@@ -52,8 +78,11 @@ const ServiceRecord* StackRecord::find(const std::string& name) const {
 void StackRecord::put(ServiceRecord record) {
   std::erase_if(services, [&](const ServiceRecord& s) { return s.name == record.name; });
   services.push_back(std::move(record));
-  std::sort(services.begin(), services.end(),
-            [](const auto& a, const auto& b) { return order_of(a.name) < order_of(b.name); });
+  std::sort(services.begin(), services.end(), [](const auto& a, const auto& b) {
+    const auto oa = order_of(a.name), ob = order_of(b.name);
+    if (oa != ob) return oa < ob;
+    return nats_node_index(a.name).value_or(0) < nats_node_index(b.name).value_or(0);
+  });
 }
 
 std::filesystem::path record_file(const std::filesystem::path& dir) { return dir / "stack.json"; }
@@ -79,6 +108,7 @@ Result<StackRecord> load_record(const std::filesystem::path& dir) {
       r.stop_signal = s.at("stop_signal").get<int>();
       r.port = s.at("port").get<int>();
       r.monitor_port = s.value("monitor_port", 0);
+      r.cluster_port = s.value("cluster_port", 0);
       r.env = s.at("env").get<std::map<std::string, std::string>>();
       record.put(std::move(r));
     }
@@ -99,6 +129,7 @@ Result<void> save_record(const std::filesystem::path& dir, const StackRecord& re
                         {"stop_signal", s.stop_signal},
                         {"port", s.port},
                         {"monitor_port", s.monitor_port},
+                        {"cluster_port", s.cluster_port},
                         {"env", s.env}});
   }
   nlohmann::json json = {{"services", services}};
@@ -119,12 +150,23 @@ void remove_record(const std::filesystem::path& dir) {
 }
 
 std::string env_lines(const StackRecord& record) {
-  std::ostringstream out;
+  // In first-seen order, each variable once.
+  std::vector<std::pair<std::string, std::string>> vars;
   for (const auto& s : record.services) {
     if (s.pid == 0) continue;  // stopped by `down`
-    for (const auto& [name, value] : s.env)
-      out << "export " << name << "=" << shell_quote(value) << "\n";
+    for (const auto& [name, value] : s.env) {
+      auto it =
+          std::find_if(vars.begin(), vars.end(), [&](const auto& v) { return v.first == name; });
+      if (it == vars.end()) {
+        vars.emplace_back(name, value);
+      } else {
+        it->second += "," + value;
+      }
+    }
   }
+  std::ostringstream out;
+  for (const auto& [name, value] : vars)
+    out << "export " << name << "=" << shell_quote(value) << "\n";
   return out.str();
 }
 

@@ -2,7 +2,10 @@
 #include <libpq-fe.h>
 
 #include <sys/wait.h>
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +13,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "aether/devstack/net.hpp"
 #include "aether/devstack/shell.hpp"
@@ -226,4 +230,63 @@ TEST_CASE("aether-devstack rejects an unknown service by name", "[cli]") {
   auto up = run(stack.dir.path(), "up --only nats,mysql");
   CHECK(up.exit_code != 0);
   CHECK_THAT(up.err, Catch::Contains("--only") && Catch::Contains("mysql"));
+}
+
+// The pid `status` shows for one service ("nats-1    running  pid 123  url").
+pid_t status_pid(const std::filesystem::path& dir, const std::string& name) {
+  std::istringstream lines(run(dir, "status").out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string n, state, pid_word;
+    pid_t pid = 0;
+    if (words >> n >> state >> pid_word >> pid && n == name) return pid;
+  }
+  return 0;
+}
+
+TEST_CASE("aether-devstack up --nats-nodes 3: a killed node starts again in place", "[cli]") {
+  StackDir stack;
+  const auto& dir = stack.dir.path();
+  auto up = run(dir, "up --only nats --nats-nodes 3");
+  INFO("stderr: " << up.err);
+  REQUIRE(up.exit_code == 0);
+  auto vars = parse_exports(up.out);
+  REQUIRE(vars.size() == 1);
+  const auto urls = vars["NATS_URL"];
+  CHECK(std::count(urls.begin(), urls.end(), ',') == 2);
+  std::map<std::string, pid_t> pids;
+  for (const std::string name : {"nats-0", "nats-1", "nats-2"}) {
+    pids[name] = status_pid(dir, name);
+    INFO(name);
+    CHECK(aether::process::pid_alive(pids[name]));
+  }
+  // A crash of node 1, as the e2e target's nats-kill-node does it.
+  REQUIRE(kill(pids["nats-1"], SIGKILL) == 0);
+  for (int i = 0; i < 50 && aether::process::pid_alive(pids["nats-1"]); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(run(dir, "status").exit_code == 1);
+  auto back = run(dir, "up --only nats-1");
+  INFO("stderr: " << back.err);
+  REQUIRE(back.exit_code == 0);
+  CHECK(parse_exports(back.out)["NATS_URL"] == urls);  // same ports
+  CHECK_THAT(back.err, Catch::Contains("caught up"));
+  const pid_t again = status_pid(dir, "nats-1");
+  CHECK(again != pids["nats-1"]);
+  CHECK(aether::process::pid_alive(again));
+  CHECK(status_pid(dir, "nats-0") == pids["nats-0"]);  // the others were left alone
+  CHECK(run(dir, "status").exit_code == 0);
+
+  auto single = run(dir, "up --only nats --nats-nodes 1");
+  CHECK(single.exit_code != 0);
+  CHECK_THAT(single.err, Catch::Contains("3-node nats cluster"));
+  auto no_node = run(dir, "up --only nats-3");
+  CHECK(no_node.exit_code != 0);
+  CHECK_THAT(no_node.err, Catch::Contains("nats-3") && Catch::Contains("3 nodes"));
+  REQUIRE(run(dir, "down").exit_code == 0);
+  for (const auto& [name, pid] : pids) {
+    INFO(name);
+    if (name != "nats-1") CHECK_FALSE(aether::process::pid_alive(pid));
+  }
+  CHECK_FALSE(aether::process::pid_alive(again));
 }

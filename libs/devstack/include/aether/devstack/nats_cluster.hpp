@@ -38,6 +38,29 @@ struct NatsClusterOptions {
   std::string binary;                               // empty: nats-server from PATH or /usr/sbin
 };
 
+// What NatsCluster does, for a caller holding the nodes itself (detached
+// servers found again through a record, as `aether-devstack up --nats-nodes 3`):
+//
+// The cluster settings of node i (server name n<i>, the cluster name, its
+// cluster port, routes to every other node's); the caller adds the state dir,
+// client/monitor ports, detach, binary and timeout.
+[[nodiscard]] NatsServerOptions nats_cluster_node_options(std::size_t i,
+                                                          const std::vector<int>& cluster_ports,
+                                                          const std::string& cluster_name);
+// A running node as its HTTP monitor shows it.
+struct NatsNodeMonitor {
+  std::string server_name;  // n<i>
+  int monitor_port = 0;
+};
+// Every node in `running` routes to every other one and sees a meta leader.
+[[nodiscard]] Result<void> wait_nats_cluster_formed(const std::vector<NatsNodeMonitor>& running,
+                                                    std::chrono::milliseconds timeout);
+// Node `name`'s replica of every stream is current, as each stream's leader
+// (one of `running`) reports in /jsz.
+[[nodiscard]] Result<void> wait_nats_node_current(const std::vector<NatsNodeMonitor>& running,
+                                                  const std::string& name,
+                                                  std::chrono::milliseconds timeout);
+
 class NatsCluster {
  public:
   using Options = NatsClusterOptions;
@@ -66,8 +89,7 @@ class NatsCluster {
  private:
   NatsCluster() = default;
   [[nodiscard]] Result<void> check_index(std::size_t i, const char* what) const;
-  // Node i's replica of every stream is current at that stream's leader.
-  [[nodiscard]] bool replicas_current(std::size_t i, std::string& why) const;
+  [[nodiscard]] std::vector<NatsNodeMonitor> running_monitors() const;
 
   StateDir dir_;                   // declared first: destroyed after the nodes
   std::vector<NatsServer> nodes_;  // node i's state in dir_/n<i>

@@ -127,6 +127,15 @@ list=${AETHER_IMAGES_LIST:-build/images.txt}
 mkdir -p "$(dirname "$list")"
 touch "$list"
 start=$(date +%s)
+# the apt stage (package index and .debs of all final stages) as an image the
+# final stages mount by name (Containerfile, stage apt: a cached stage mounts empty)
+if [ "${services[*]}" != stack ]; then
+  apt_image=localhost/aether-build/apt:$tag
+  echo "images: $engine build --target apt -> $apt_image" >&2
+  "$engine" "${args[@]}" -f "$ctx/Containerfile" --target apt -t "$apt_image" "$ctx" >&2
+  echo "images: $apt_image in $(($(date +%s) - start)) s" >&2
+  args+=(--build-arg "APT_IMAGE=$apt_image")
+fi
 for s in "${services[@]}"; do
   t0=$(date +%s)
   echo "images: $engine build --target $s -> $repo/$s:$tag (base $base)" >&2

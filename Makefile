@@ -81,7 +81,7 @@ clean:
 .PHONY: images-setup images images-stack images-smoke images-host-smoke e2e-containers e2e-kind
 
 images-setup:
-	@if command -v docker >/dev/null && ! command -v podman >/dev/null; then echo "images: docker present, no setup"; \
+	@if [ "$$(tools/images/engine.sh 2>/dev/null)" = docker ]; then echo "images: docker answers, no setup"; \
 	else tools/images/setup-podman.sh; fi
 
 images: images-setup

@@ -5,7 +5,8 @@
 #   tools/images/build.sh [SERVICE...]     default: every services/<s>/main.cpp but vm-agent
 #   tools/images/build.sh stack            nats, PostgreSQL, Redis (e2e target containers)
 #
-# Environment: AETHER_CONTAINER_ENGINE (podman|docker), AETHER_BASE_IMAGE
+# Environment: AETHER_CONTAINER_ENGINE (podman|docker; default the first
+# whose `info` answers, tools/images/engine.sh), AETHER_BASE_IMAGE
 # (default localhost/debian:12 when podman has it, else debian:12-slim),
 # AETHER_IMAGE_REPO (default aether), AETHER_CCACHE_DIR (host ccache mounted
 # into the build with podman; default ccache's own dir; "off" to not mount),
@@ -18,13 +19,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 
-engine=${AETHER_CONTAINER_ENGINE:-}
-if [ -z "$engine" ]; then
-  if command -v podman >/dev/null; then engine=podman
-  elif command -v docker >/dev/null; then engine=docker
-  else echo "images: neither podman nor docker found (tools/images/setup-podman.sh installs podman)" >&2; exit 2
-  fi
-fi
+# the engine that answers (podman first), not merely one installed
+engine=$(tools/images/engine.sh) || exit 2
 
 version=$(sed -n 's/^project(aether VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 [ -n "$version" ] || { echo "images: no project(aether VERSION x.y.z) in CMakeLists.txt" >&2; exit 2; }
@@ -131,6 +127,15 @@ list=${AETHER_IMAGES_LIST:-build/images.txt}
 mkdir -p "$(dirname "$list")"
 touch "$list"
 start=$(date +%s)
+# the apt stage (package index and .debs of all final stages) as an image the
+# final stages mount by name (Containerfile, stage apt: a cached stage mounts empty)
+if [ "${services[*]}" != stack ]; then
+  apt_image=localhost/aether-build/apt:$tag
+  echo "images: $engine build --target apt -> $apt_image" >&2
+  "$engine" "${args[@]}" -f "$ctx/Containerfile" --target apt -t "$apt_image" "$ctx" >&2
+  echo "images: $apt_image in $(($(date +%s) - start)) s" >&2
+  args+=(--build-arg "APT_IMAGE=$apt_image")
+fi
 for s in "${services[@]}"; do
   t0=$(date +%s)
   echo "images: $engine build --target $s -> $repo/$s:$tag (base $base)" >&2

@@ -8,7 +8,7 @@
 # Prints one line per check and 'N passed, N failed'; exit 1 on a failure.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-engine=${AETHER_CONTAINER_ENGINE:-$(command -v podman >/dev/null && echo podman || echo docker)}
+engine=$("$(dirname "$0")/engine.sh") || exit 2
 run=("$engine" run --pull=never)
 if [ $# -gt 0 ]; then images=("$@"); else mapfile -t images <"$root/build/images.txt"; fi
 [ ${#images[@]} -gt 0 ] || { echo "smoke: no images (run make images first)" >&2; exit 2; }

@@ -6,11 +6,11 @@
 # has the figures).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
-if ! command -v podman >/dev/null && ! command -v docker >/dev/null; then
-  echo "images_smoke: SKIP: neither podman nor docker is installed (make images-setup installs podman)"
+cd "$root"
+if ! engine=$(tools/images/engine.sh); then
+  echo "images_smoke: SKIP: no container engine answers (make images-setup installs podman)"
   exit 77
 fi
-cd "$root"
-if command -v podman >/dev/null; then tools/images/setup-podman.sh; fi
+if [ "$engine" = podman ]; then tools/images/setup-podman.sh; fi
 tools/images/build.sh >/dev/null
 tools/images/smoke-test.sh

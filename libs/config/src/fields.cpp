@@ -42,6 +42,12 @@ StringField& StringField::url(std::vector<std::string> schemes) {
       [schemes = std::move(schemes)](const std::string& v) { return url_problem(v, schemes); });
 }
 
+StringField& StringField::url_list(std::vector<std::string> schemes) {
+  return check([schemes = std::move(schemes)](const std::string& v) {
+    return url_list_problem(v, schemes);
+  });
+}
+
 // --- integer --------------------------------------------------------------
 
 std::optional<std::string> IntField::parse(std::string_view raw, std::int64_t& out) const {

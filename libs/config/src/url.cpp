@@ -135,6 +135,18 @@ std::optional<std::string> url_problem(std::string_view text,
   return "scheme \"" + url->scheme + "\" is not one of " + allowed;
 }
 
+std::optional<std::string> url_list_problem(std::string_view text,
+                                            const std::vector<std::string>& schemes) {
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto end = std::min(text.find(',', start), text.size());
+    const auto item = text.substr(start, end - start);
+    if (auto p = url_problem(item, schemes)) return "'" + std::string(item) + "': " + *p;
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
 std::string mask_secret(std::string_view text) {
   if (text.empty()) return {};
   auto url = parse_url(text);

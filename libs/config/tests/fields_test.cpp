@@ -162,6 +162,20 @@ TEST_CASE("string url rule names the broken part") {
             "DATABASE_URL=localhost:5432: is not a URL: expected scheme://host[:port][/path]"});
 }
 
+TEST_CASE("string url_list rule takes a server list and names the bad item") {
+  Spec spec("t", "test");
+  auto& nats = spec.string("NATS_URL", "nats://127.0.0.1:4222", "NATS").url_list({"nats", "tls"});
+  CHECK(load_with(spec, {}).empty());
+  CHECK(load_with(spec, {{"NATS_URL", "nats://a:4222,nats://b:4223,tls://c:4224"}}).empty());
+  CHECK(nats.value() == "nats://a:4222,nats://b:4223,tls://c:4224");
+  CHECK(load_with(spec, {{"NATS_URL", "nats://a:4222,http://b"}}) ==
+        std::vector<std::string>{"NATS_URL=nats://a:4222,http://b: 'http://b': scheme \"http\" "
+                                 "is not one of nats, tls"});
+  CHECK(load_with(spec, {{"NATS_URL", "nats://a:4222,"}}) ==
+        std::vector<std::string>{"NATS_URL=nats://a:4222,: '': is not a URL: expected "
+                                 "scheme://host[:port][/path]"});
+}
+
 TEST_CASE("custom rules run after the built-in ones, and a throwing rule is reported") {
   Spec spec("t", "test");
   auto& slots = spec.integer("AETHER_SLOTS", 4, "slots")

@@ -47,19 +47,6 @@ struct TracerGuard {
   }
 };
 
-std::optional<std::string> nats_url_problem(const std::string& value) {
-  std::size_t start = 0;
-  while (start <= value.size()) {
-    const auto end = std::min(value.find(',', start), value.size());
-    const auto item = value.substr(start, end - start);
-    if (auto p = config::url_problem(item, {"nats", "tls", "ws", "wss"})) {
-      return "'" + item + "': " + *p;
-    }
-    start = end + 1;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::unexpected<Error> failure(std::string message) {
@@ -112,7 +99,7 @@ const config::StringField& Service::nats_url() {
   }
   options_->nats_url =
       &spec_.string("NATS_URL", "nats://127.0.0.1:4222", "NATS server URL(s), comma-separated")
-           .check(nats_url_problem);
+           .url_list({"nats", "tls", "ws", "wss"});
   return *options_->nats_url;
 }
 

@@ -8,8 +8,8 @@ namespace cfg = aether::config;
 class ProvisionerFields {
  public:
   explicit ProvisionerFields(cfg::Spec& s)
-      : nats_url(
-            s.string("NATS_URL", "nats://127.0.0.1:4222", "NATS server(s)").url({"nats", "tls"})),
+      : nats_url(s.string("NATS_URL", "nats://127.0.0.1:4222", "NATS server(s)")
+                     .url_list({"nats", "tls"})),
         node(s.string("AETHER_NODE_NAME", "",
                       "this Kubernetes node's name (DaemonSet: spec.nodeName via the downward "
                       "API; empty: the host name)")),

@@ -47,6 +47,8 @@ class StringField : public BasicField<std::string, StringField> {
   StringField& non_empty();
   // Must be scheme://host[:port]... with one of `schemes` (any scheme when empty).
   StringField& url(std::vector<std::string> schemes);
+  // A comma-separated list of such URLs (e.g. NATS_URL naming a cluster's servers).
+  StringField& url_list(std::vector<std::string> schemes);
 
  protected:
   [[nodiscard]] std::optional<std::string> parse(std::string_view raw,

@@ -31,6 +31,10 @@ struct Url {
 // or nullopt when it is fine.
 [[nodiscard]] std::optional<std::string> url_problem(std::string_view text,
                                                      const std::vector<std::string>& schemes);
+// The same for a comma-separated list of URLs (e.g. NATS_URL naming a cluster's
+// servers, which libs/bus takes as a server pool): the first bad item is named.
+[[nodiscard]] std::optional<std::string> url_list_problem(std::string_view text,
+                                                          const std::vector<std::string>& schemes);
 
 // The text to show for a secret: a URL keeps everything but its password (and
 // password/token/secret query values), which become "***"; anything else is "***".

@@ -74,8 +74,14 @@ if [ -n "$prebuilt" ]; then
   done
   for f in vmlinux initramfs.cpio manifest.json SHA256SUMS; do
     [ -f "$prebuilt/guest/$f" ] || { echo "images: $prebuilt/guest/$f is missing (ctest -R '^vmm_guest_image\$' builds the guest)" >&2; exit 2; }
-    cp "$prebuilt/guest/$f" "$ctx/.prebuilt/guest/"
   done
+  # The images carry the guest the from-source stage builds: kernel and
+  # initramfs. The host's guest dir may also hold rootfs.ext4 (the
+  # vmm_guest_rootfs test), so both sum lists are trimmed to what is staged.
+  cp "$prebuilt/guest/vmlinux" "$prebuilt/guest/initramfs.cpio" "$ctx/.prebuilt/guest/"
+  grep -E '  (vmlinux|initramfs\.cpio)$' "$prebuilt/guest/SHA256SUMS" >"$ctx/.prebuilt/guest/SHA256SUMS"
+  jq '.artefacts |= with_entries(select(.key == "vmlinux" or .key == "initramfs.cpio"))' \
+    "$prebuilt/guest/manifest.json" >"$ctx/.prebuilt/guest/manifest.json"
   find "$ctx/.prebuilt" -exec touch -h -d @1700000000 {} +
   tag="$tag-host"
 fi

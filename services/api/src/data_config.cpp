@@ -9,7 +9,8 @@ DataConfig::DataConfig(config::Spec& spec)
                                 "PostgreSQL (tenants, keys, the VM projection)")
                         .secret()
                         .url({"postgres", "postgresql"})),
-      nats_url_(spec.string("NATS_URL", "nats://127.0.0.1:4222", "NATS server(s)").non_empty()),
+      nats_url_(spec.string("NATS_URL", "nats://127.0.0.1:4222", "NATS server(s)")
+                    .url_list({"nats", "tls"})),
       role_(spec.choice("AETHER_API_ROLE", "all", {"all", "http", "projector"},
                         "what this process runs: the REST edge, the projector, or both")),
       pool_size_(spec.integer("AETHER_PG_POOL_SIZE", 8,
@@ -44,7 +45,8 @@ DataConfig::DataConfig(config::Spec& spec)
       vm_cache_ttl_(spec.duration("AETHER_API_VM_CACHE_TTL", 1s,
                                   "how long GET /v1/vms/{id} may answer from memory (rows are "
                                   "dropped on each event of the VM; 0: always PostgreSQL)")
-                        .range(0ms, 60s)) {}
+                        .range(0ms, 60s)),
+      vm_classes_(spec) {}
 
 Role DataConfig::role() const {
   if (role_.value() == "http") return Role::kHttp;

@@ -8,6 +8,7 @@
 
 #include "aether/config/config.hpp"
 #include "aether/pg/pool.hpp"
+#include "aether/service/vm_class_option.hpp"
 #include "authenticator.hpp"
 #include "projector.hpp"
 #include "vm_read_cache.hpp"
@@ -34,6 +35,8 @@ class DataConfig {
   [[nodiscard]] QuotaDefaults quota_defaults() const;
   [[nodiscard]] ProjectorOptions projector_options() const;
   [[nodiscard]] VmReadCacheOptions vm_cache_options() const;
+  // AETHER_VM_CLASSES: where a create is published (the workers' table).
+  [[nodiscard]] bus::VmClassTable vm_classes() const { return vm_classes_.table(); }
 
  private:
   const config::StringField& database_url_;
@@ -49,6 +52,7 @@ class DataConfig {
   const config::IntField& projector_batch_;
   const config::StringField& projector_durable_;
   const config::DurationField& vm_cache_ttl_;
+  service::VmClassOption vm_classes_;
 };
 
 }  // namespace aether::api

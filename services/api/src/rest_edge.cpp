@@ -69,7 +69,8 @@ std::expected<std::unique_ptr<RestEdge>, std::string> RestEdge::create(
                                             .quotas = data.quota_defaults(),
                                             .openapi_json = openapi_document(),
                                             .max_file_bytes = http.max_file_bytes(),
-                                            .vm_cache = vm_cache});
+                                            .vm_cache = vm_cache,
+                                            .vm_classes = data.vm_classes()});
   if (vm_cache != nullptr && vm_cache->enabled()) {
     auto invalidator = VmCacheInvalidator::start(bus, *vm_cache);
     if (!invalidator) return std::unexpected("VM read cache: " + invalidator.error());

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "aether/bus/connection.hpp"
+#include "aether/bus/jetstream.hpp"
 #include "authenticator.hpp"
 #include "node_store.hpp"
 #include "tenant_store.hpp"
@@ -55,6 +56,8 @@ struct RouteDeps {
   std::chrono::milliseconds max_wait{300'000};  // ?wait=ready&timeout= ceiling
   std::size_t max_file_bytes = 8 * 1024 * 1024;
   VmReadCache* vm_cache = nullptr;  // GET /v1/vms/{id} from memory; null: always PostgreSQL
+  // Where POST /v1/vms publishes: aether.cmd.vm.create.<class> (AETHER_VM_CLASSES).
+  bus::VmClassTable vm_classes = bus::default_vm_classes();
 };
 
 }  // namespace aether::api

@@ -99,10 +99,11 @@ Response VmRoutes::create(rest::Request& req, const Principal& who) {
   *command.mutable_requested_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
   bus::JsPublishOptions options{
       .tenant = who.tenant_id, .msg_id = req.request_id, .timeout = deps_.bus_timeout};
-  // The create goes to its size class's subject (the workers' default class
-  // table), so only a worker with room for a VM of that size fetches it.
-  auto ack = deps_.bus.js_publish(bus::vm_create_subject(spec->vcpus(), spec->memory_mib()),
-                                  command, options);
+  // The create goes to its size class's subject (the workers' class table,
+  // AETHER_VM_CLASSES), so only a worker with room for a VM of that size fetches it.
+  auto ack = deps_.bus.js_publish(
+      bus::vm_create_subject(spec->vcpus(), spec->memory_mib(), deps_.vm_classes), command,
+      options);
   if (!ack) {
     spdlog::warn("api: CreateVm for {} not stored by JetStream: {}", row.id, ack.error().message);
     (void)deps_.vms.mark_failed(who.tenant_id, row.id,

@@ -28,7 +28,12 @@ namespace aether::api::testing {
 
 class ApiProcess {
  public:
-  ApiProcess() {
+  // extra_env: more NAME=value pairs for the binary; provision: the bus
+  // contract the test lays out first (its class table must match
+  // AETHER_VM_CLASSES when extra_env sets one).
+  explicit ApiProcess(std::vector<std::string> extra_env = {},
+                      const bus::ProvisionConfig& provision = {})
+      : extra_env_(std::move(extra_env)) {
     auto dir = devstack::StateDir::open("", "aether-api-itest");
     REQUIRE(dir);
     state = std::move(*dir);
@@ -42,7 +47,7 @@ class ApiProcess {
     auto connected = bus::Connection::connect({.url = nats->url(), .name = "api-process-itest"});
     REQUIRE(connected);
     bus = std::make_unique<bus::Connection>(*connected);
-    REQUIRE(bus::provision(*bus));
+    REQUIRE(bus::provision(*bus, provision));
     auto http = devstack::free_port();
     auto admin = devstack::free_port();
     REQUIRE(http);
@@ -54,17 +59,19 @@ class ApiProcess {
 
   // NAME=value pairs every run of the binary gets (server and `tenant create`).
   [[nodiscard]] std::vector<std::string> environment() const {
-    return {"DATABASE_URL=" + database_url,
-            "NATS_URL=" + nats->url(),
-            "REDIS_URL=" + redis->url(),
-            "AETHER_HTTP_ADDR=127.0.0.1",
-            "AETHER_HTTP_PORT=" + std::to_string(http_port),
-            "AETHER_ADMIN_ADDR=127.0.0.1",
-            "AETHER_ADMIN_PORT=" + std::to_string(admin_port),
-            "AETHER_PG_ACQUIRE_TIMEOUT=1s",
-            "AETHER_API_AUTH_CACHE_TTL=1s",
-            "AETHER_LOG_FORMAT=text",
-            "OTEL_TRACES_SAMPLER=always_off"};
+    std::vector<std::string> env{"DATABASE_URL=" + database_url,
+                                 "NATS_URL=" + nats->url(),
+                                 "REDIS_URL=" + redis->url(),
+                                 "AETHER_HTTP_ADDR=127.0.0.1",
+                                 "AETHER_HTTP_PORT=" + std::to_string(http_port),
+                                 "AETHER_ADMIN_ADDR=127.0.0.1",
+                                 "AETHER_ADMIN_PORT=" + std::to_string(admin_port),
+                                 "AETHER_PG_ACQUIRE_TIMEOUT=1s",
+                                 "AETHER_API_AUTH_CACHE_TTL=1s",
+                                 "AETHER_LOG_FORMAT=text",
+                                 "OTEL_TRACES_SAMPLER=always_off"};
+    env.insert(env.end(), extra_env_.begin(), extra_env_.end());
+    return env;
   }
 
   void start() {
@@ -117,6 +124,9 @@ class ApiProcess {
   int http_port = 0;
   int admin_port = 0;
   std::unique_ptr<process::ChildProcess> process;
+
+ private:
+  std::vector<std::string> extra_env_;
 };
 
 }  // namespace aether::api::testing

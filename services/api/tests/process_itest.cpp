@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "aether/bus/pull.hpp"
+#include "aether/v1/vm.pb.h"
 #include "api_process.hpp"
 
 using namespace aether;
@@ -79,4 +81,28 @@ TEST_CASE("the api answers NATS micro discovery with its role and REST port, unt
   REQUIRE(api.process->stop(std::chrono::seconds(30)));
   auto gone = api.bus->request_raw("$SRV.PING.api", "", {}, std::chrono::seconds(2));
   CHECK_FALSE(gone);
+}
+
+TEST_CASE("AETHER_VM_CLASSES: the api publishes a create on the workers' custom class subject") {
+  bus::ProvisionConfig provision;
+  provision.vm_classes = {{"tiny", 1, 256}, {"big", 4, 8192}};
+  ApiProcess api({"AETHER_VM_CLASSES=tiny=1x256MiB,big=4x8GiB"}, provision);
+  const auto key = api.tenant_key("acme");
+  auto client = api.client();
+  for (const auto& [body, klass] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"vcpus":1,"memoryMib":256})", "tiny"}, {R"({"vcpus":2})", "big"}}) {
+    auto created = client.call("POST", "/v1/vms", key, body);
+    INFO(body << " -> " << created.body);
+    REQUIRE(created.status == 202);
+    auto consumer =
+        bus::PullConsumer::bind(*api.bus, "AETHER_CMDS", bus::vm_create_class_consumer(klass));
+    REQUIRE(consumer);
+    auto msgs = consumer->fetch(1, std::chrono::seconds(5));
+    REQUIRE(msgs);
+    REQUIRE(msgs->size() == 1);
+    CHECK(msgs->front().subject() == "aether.cmd.vm.create." + klass);
+    auto command = msgs->front().decode_as<v1::CreateVm>();
+    REQUIRE(command);
+    CHECK(command->vm_id() == created.json()["id"]);
+  }
 }

@@ -7,6 +7,7 @@
 #include "aether/bus/jetstream.hpp"
 #include "aether/process/process.hpp"
 #include "aether/service/provision_options.hpp"
+#include "aether/service/vm_class_option.hpp"
 
 namespace aether::autoscaler {
 
@@ -21,11 +22,10 @@ std::string host_name() {
   if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == 0) return "autoscaler";
   return buf;
 }
-// vm-create (the plain subject) and vm-create-<class> for each default class.
-std::vector<std::string> create_consumers() {
+// vm-create (the plain subject) and vm-create-<class> for each class.
+std::vector<std::string> create_consumers(const bus::VmClassTable& classes) {
   std::vector<std::string> out = {std::string(bus::kVmCreateConsumer)};
-  for (const auto& c : bus::default_vm_classes())
-    out.push_back(bus::vm_create_class_consumer(c.name));
+  for (const auto& c : classes) out.push_back(bus::vm_create_class_consumer(c.name));
   return out;
 }
 std::string in_cluster_namespace() {
@@ -40,7 +40,7 @@ class ConfigFields {
  public:
   explicit ConfigFields(cfg::Spec& s)
       : nats_url(s.string("NATS_URL", "nats://127.0.0.1:4222", "NATS server URL(s)")
-                     .url({"nats", "tls"})),
+                     .url_list({"nats", "tls"})),
         id(s.string("AETHER_AUTOSCALER_ID", host_name(),
                     "this replica's name in the lease and in ScaleDecision.leader")
                .non_empty()),
@@ -99,9 +99,10 @@ class ConfigFields {
         lease_key(s.string("AETHER_AUTOSCALER_LEASE_KEY", "autoscaler",
                            "key of the lease in KV aether_leases")
                       .non_empty()),
-        consumers(s.list("AETHER_AUTOSCALER_CONSUMERS", create_consumers(),
-                         "create consumers (stream AETHER_CMDS) whose backlog is demand")
-                      .non_empty()),
+        consumers(s.list("AETHER_AUTOSCALER_CONSUMERS", {},
+                         "create consumers (stream AETHER_CMDS) whose backlog is demand; "
+                         "empty: vm-create and vm-create-<class> for each AETHER_VM_CLASSES "
+                         "class")),
         subjects(s.list("AETHER_AUTOSCALER_CREATE_SUBJECTS",
                         {"aether.cmd.vm.create", "aether.cmd.vm.create.>"},
                         "create subjects watched to react the moment a create is published")
@@ -116,6 +117,7 @@ class ConfigFields {
                              "longest wait between actuator retries")
                       .range(milliseconds(10), std::chrono::hours(1))),
         provision(s),
+        vm_classes(s),
         exec_command(s.string("AETHER_AUTOSCALER_EXEC_COMMAND", "",
                               "exec actuator: shell command run with the count as $1")
                          .check([this](const std::string& v) -> std::optional<std::string> {
@@ -194,6 +196,7 @@ class ConfigFields {
   cfg::DurationField& retry_initial;
   cfg::DurationField& retry_max;
   service::ProvisionOptions provision;
+  service::VmClassOption vm_classes;
   cfg::StringField& exec_command;
   cfg::StringField& exec_query;
   cfg::DurationField& exec_timeout;
@@ -233,12 +236,15 @@ Result<Settings> build_settings(const ConfigFields& f, const cfg::EnvLookup& env
   a.eval_interval = f.eval_interval.value();
   a.lease.ttl = f.lease_ttl.value();
   a.lease.key = f.lease_key.value();
-  a.consumers = f.consumers.value();
+  const bus::VmClassTable classes = f.vm_classes.table();
+  a.consumers = f.consumers.value().empty() ? create_consumers(classes) : f.consumers.value();
   a.create_subjects = f.subjects.value();
   a.drain_timeout = f.drain_timeout.value();
   a.retry_initial = f.retry_initial.value();
   a.retry_max = f.retry_max.value();
-  a.provision = f.provision.config();
+  bus::ProvisionConfig base;
+  base.vm_classes = classes;  // the workers' table: their class consumers
+  a.provision = f.provision.config(base);
   // Rechecked here too: a test or tool may build settings without load()'s rules.
   if (a.policy.min_workers > a.policy.max_workers) {
     return fail(Errc::kInvalidConfig,

@@ -49,6 +49,27 @@ TEST_CASE("config: defaults give a dry-run autoscaler with a 5 minute window") {
   CHECK(s.kubernetes.name == "aether-worker-capacity");
 }
 
+TEST_CASE("config: AETHER_VM_CLASSES gives the class consumers watched and provisioned") {
+  auto l = load({{"AETHER_VM_CLASSES", "tiny=1x256,big=4x8GiB"}});
+  INFO(problems(l));
+  REQUIRE(l.settings);
+  const auto& s = *l.settings;
+  CHECK(s.autoscaler.consumers ==
+        std::vector<std::string>{"vm-create", "vm-create-tiny", "vm-create-big"});
+  REQUIRE(s.autoscaler.provision);
+  const bus::VmClassTable want{{"tiny", 1, 256}, {"big", 4, 8192}};
+  CHECK(s.autoscaler.provision->vm_classes == want);
+
+  auto given = load({{"AETHER_VM_CLASSES", "tiny=1x256"}, {"AETHER_AUTOSCALER_CONSUMERS", "a,b"}});
+  REQUIRE(given.settings);
+  CHECK(given.settings->autoscaler.consumers == std::vector<std::string>{"a", "b"});
+
+  auto bad = load({{"AETHER_VM_CLASSES", "tiny=0x256"}});
+  REQUIRE_FALSE(bad.load);
+  CHECK_THAT(bad.load.error().message, Catch::Contains("AETHER_VM_CLASSES=tiny=0x256") &&
+                                           Catch::Contains("vCPUs must be a number"));
+}
+
 TEST_CASE("config: min above max is refused naming both variables") {
   auto l = load({{"AETHER_AUTOSCALER_MIN_WORKERS", "5"}, {"AETHER_AUTOSCALER_MAX_WORKERS", "2"}});
   REQUIRE_FALSE(l.load);

@@ -1,6 +1,7 @@
 #include "worker_config.hpp"
 
 #include "aether/service/provision_options.hpp"
+#include "aether/service/vm_class_option.hpp"
 #include "template_scan.hpp"
 
 #include <fmt/format.h>
@@ -22,7 +23,7 @@ class WorkerConfigFields {
   WorkerConfigFields(cfg::Spec& s, NodeFacts node)
       : node_(node),
         nats_url(s.string("NATS_URL", "nats://127.0.0.1:4222", "NATS server URL(s)")
-                     .url({"nats", "tls"})),
+                     .url_list({"nats", "tls"})),
         worker_id(s.string("AETHER_WORKER_ID", host_name(),
                            "this worker's id (subject token, KV key); default: host name")
                       .check(id_rule)),
@@ -88,10 +89,7 @@ class WorkerConfigFields {
                                 " MiB (AETHER_CAPACITY_MEMORY, or the host's memory minus "
                                 "AETHER_HOST_RESERVE_MEMORY)";
                        })),
-        vm_classes(s.string("AETHER_VM_CLASSES", bus::format_vm_classes(bus::default_vm_classes()),
-                            "create size classes, smallest first, name=VCPUSxMEMORY: a create "
-                            "goes to aether.cmd.vm.create.<class> (the api must use the same)")
-                       .check([this](const std::string& v) { return classes_problem(v); })),
+        vm_classes(s),
         starvation_after(
             s.duration("AETHER_STARVATION_AFTER", std::chrono::seconds(5),
                        "a larger class whose creates waited this long holds back smaller ones")
@@ -173,7 +171,9 @@ class WorkerConfigFields {
                       .check(net::table_name_problem)),
         net_deny_private(s.boolean("AETHER_NET_DENY_PRIVATE", true,
                                    "refuse private/special destinations unless an egress_allow "
-                                   "entry names them")) {}
+                                   "entry names them")) {
+    vm_classes.field().check([this](const std::string& v) { return classes_problem(v); });
+  }
 
   static std::string host_name() {
     char buf[256] = {};
@@ -216,7 +216,7 @@ class WorkerConfigFields {
   }
   [[nodiscard]] std::optional<std::string> classes_problem(const std::string& v) const {
     auto table = bus::parse_vm_classes(v);
-    if (!table) return table.error().message;
+    if (!table) return std::nullopt;  // named by VmClassOption's own rule
     auto cap = capacity();
     if (!cap) return std::nullopt;  // reported on AETHER_CAPACITY_MEMORY
     VmLimits limits;
@@ -248,7 +248,7 @@ class WorkerConfigFields {
   cfg::IntField& cap_vms;
   cfg::IntField& max_vcpus;
   cfg::SizeField& max_memory;
-  cfg::StringField& vm_classes;
+  service::VmClassOption vm_classes;
   cfg::DurationField& starvation_after;
   cfg::DurationField& starvation_hold_max;
   cfg::DurationField& fair_defer_max;
@@ -476,11 +476,7 @@ Result<WorkerConfig> build_worker_config(const WorkerConfigFields& f, std::strin
   c.capacity_source = f.source();
   c.limits.max_vcpus = static_cast<std::uint32_t>(f.max_vcpus.value());
   c.limits.max_memory_mib = f.max_memory.value() / kMiB;
-  auto classes = bus::parse_vm_classes(f.vm_classes.value());
-  if (!classes) {
-    return fail(Errc::kInvalidConfig, "AETHER_VM_CLASSES: " + classes.error().message);
-  }
-  c.classes = std::move(*classes);
+  c.classes = f.vm_classes.table();
   if (auto r = check_vm_limits(c.capacity, c.limits, c.classes); !r) {
     return std::unexpected(r.error());
   }

@@ -19,6 +19,7 @@
 #include "qemu_command.hpp"
 #include "qemu_snapshot.hpp"
 #include "qmp_client.hpp"
+#include "snapshot_record.hpp"
 #include "vmm_process_vm.hpp"
 
 namespace aether::vmm {
@@ -90,7 +91,7 @@ class QemuVm final : public VmmProcessVm {
             Errc::kIo, "copying the disk overlay into " + dir.string() + ": " + ec.message()});
       }
     }
-    return write_snapshot_record(dir, config_);
+    return write_snapshot_record(dir, config_, "qemu");
   }
 
   Result<void> pause_vmm() override {
@@ -166,7 +167,7 @@ class QemuRuntime final : public Runtime {
 
   Result<std::unique_ptr<Vm>> restore(const VmConfig& config,
                                       const std::filesystem::path& snapshot_dir) override {
-    if (auto match = check_snapshot_record(snapshot_dir, config); !match) {
+    if (auto match = check_snapshot_record(snapshot_dir, config, "qemu"); !match) {
       return std::unexpected(match.error());
     }
     auto binary = prepare_boot(config, options_.binary);

@@ -3,8 +3,8 @@
 // Unix socket that we listen on (save) or connect to (load) and copy to or
 // from the file. A snapshot directory holds memory.bin (the stream: RAM and
 // device state), disk.qcow2 (the VM's root-disk overlay at that moment, when
-// it has a root file system) and snapshot.json (what a restore must match),
-// written last: a directory without it is incomplete.
+// it has a root file system) and snapshot.json (snapshot_record.hpp), written
+// last: a directory without it is incomplete.
 // Threads: the caller's (QemuVm under its channel lock, QemuRuntime::restore).
 #pragma once
 
@@ -27,12 +27,5 @@ namespace aether::vmm {
 [[nodiscard]] Result<void> load_migration(QmpClient& qmp, const std::filesystem::path& socket_path,
                                           const std::filesystem::path& file,
                                           guest_proto::Clock::time_point deadline);
-
-// snapshot.json: the config a restore must match.
-[[nodiscard]] Result<void> write_snapshot_record(const std::filesystem::path& dir,
-                                                 const VmConfig& config);
-// Checks `config` against dir/snapshot.json; the message names the field.
-[[nodiscard]] Result<void> check_snapshot_record(const std::filesystem::path& dir,
-                                                 const VmConfig& config);
 
 }  // namespace aether::vmm

@@ -7,10 +7,12 @@ namespace aether::vmm {
 using guest_proto::Clock;
 
 Result<process::ChildProcess> spawn_vmm(std::vector<std::string> argv,
-                                        const std::filesystem::path& log) {
+                                        const std::filesystem::path& log,
+                                        const std::filesystem::path& working_dir) {
   process::Spec spec;
   spec.argv = std::move(argv);
   spec.log_file = log;
+  spec.working_dir = working_dir;
   spec.stop_grace = std::chrono::milliseconds(0);
   spec.kill_with_parent = false;
   // A VMM may be handed descriptors on purpose (e.g. a TAP fd); ours are

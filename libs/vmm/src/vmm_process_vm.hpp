@@ -19,9 +19,11 @@
 namespace aether::vmm {
 
 // Spawns a VMM: its own session, output in `log`, no parent-death signal (a VM
-// outlives the thread that booted it), SIGKILL at once when stopped.
-[[nodiscard]] Result<process::ChildProcess> spawn_vmm(std::vector<std::string> argv,
-                                                      const std::filesystem::path& log);
+// outlives the thread that booted it), SIGKILL at once when stopped; started
+// in `working_dir` when one is given.
+[[nodiscard]] Result<process::ChildProcess> spawn_vmm(
+    std::vector<std::string> argv, const std::filesystem::path& log,
+    const std::filesystem::path& working_dir = {});
 
 // The first steps of every boot: checks the config, finds the VMM binary and
 // creates the state dir. Returns the binary's path.

@@ -7,7 +7,7 @@
 namespace aether::vmm::fake {
 namespace {
 
-enum class Type { kString, kInteger, kBoolean, kObject };
+enum class Type { kString, kInteger, kBoolean, kObject, kArray };
 
 struct Field {
   Type type;
@@ -15,6 +15,8 @@ struct Field {
   std::vector<std::string> enum_values = {};
   long long minimum = 0;
   bool has_minimum = false;
+  // kObject: the schema of the value; kArray: of each item (empty: any object).
+  std::string schema = {};
 };
 
 using Schema = std::map<std::string, Field>;
@@ -56,14 +58,32 @@ const std::map<std::string, Schema>& schemas() {
       {"InstanceActionInfo",
        {{"action_type",
          {Type::kString, true, {"FlushMetrics", "InstanceStart", "SendCtrlAltDel"}}}}},
+      {"Vm", {{"state", {Type::kString, true, {"Paused", "Resumed"}}}}},
+      {"SnapshotCreateParams",
+       {{"mem_file_path", {Type::kString, true}},
+        {"snapshot_path", {Type::kString, true}},
+        {"snapshot_type", {Type::kString, false, {"Full", "Diff"}}}}},
+      {"MemoryBackend",
+       {{"backend_type", {Type::kString, true, {"File", "Uffd"}}},
+        {"backend_path", {Type::kString, true}}}},
+      {"NetworkOverride",
+       {{"iface_id", {Type::kString, true}}, {"host_dev_name", {Type::kString, true}}}},
+      {"VsockOverride", {{"uds_path", {Type::kString, true}}}},
+      {"SnapshotLoadParams",
+       {{"snapshot_path", {Type::kString, true}},
+        {"enable_diff_snapshots", {Type::kBoolean}},
+        {"track_dirty_pages", {Type::kBoolean}},
+        {"mem_file_path", {Type::kString}},
+        {"mem_backend", {Type::kObject, false, {}, 0, false, "MemoryBackend"}},
+        {"resume_vm", {Type::kBoolean}},
+        {"network_overrides", {Type::kArray, false, {}, 0, false, "NetworkOverride"}},
+        {"vsock_override", {Type::kObject, false, {}, 0, false, "VsockOverride"}},
+        {"clock_realtime", {Type::kBoolean}}}},
   };
   return kSchemas;
 }
 
-std::optional<std::string> check_body(const std::string& schema_name, const std::string& body,
-                                      nlohmann::json& out) {
-  out = nlohmann::json::parse(body, nullptr, false);
-  if (out.is_discarded()) return "body is not JSON";
+std::optional<std::string> check_object(const std::string& schema_name, const nlohmann::json& out) {
   if (!out.is_object()) return "body must be a JSON object (" + schema_name + ")";
   const Schema& schema = schemas().at(schema_name);
   for (const auto& [name, field] : schema) {
@@ -89,6 +109,9 @@ std::optional<std::string> check_body(const std::string& schema_name, const std:
       case Type::kObject:
         ok = value.is_object();
         break;
+      case Type::kArray:
+        ok = value.is_array();
+        break;
     }
     if (!ok) return schema_name + ": field `" + name + "` has the wrong type";
     if (!field.enum_values.empty() &&
@@ -100,8 +123,26 @@ std::optional<std::string> check_body(const std::string& schema_name, const std:
       return schema_name + ": field `" + name + "` is below its minimum " +
              std::to_string(field.minimum);
     }
+    if (!field.schema.empty()) {
+      if (field.type == Type::kObject) {
+        if (auto bad = check_object(field.schema, value))
+          return schema_name + "." + name + ": " + *bad;
+      } else {
+        for (const auto& item : value) {
+          if (auto bad = check_object(field.schema, item))
+            return schema_name + "." + name + ": " + *bad;
+        }
+      }
+    }
   }
   return std::nullopt;
+}
+
+std::optional<std::string> check_body(const std::string& schema_name, const std::string& body,
+                                      nlohmann::json& out) {
+  out = nlohmann::json::parse(body, nullptr, false);
+  if (out.is_discarded()) return "body is not JSON";
+  return check_object(schema_name, out);
 }
 
 }  // namespace
@@ -112,7 +153,17 @@ std::optional<std::string> check_request(const std::string& method, const std::s
   if (method == "GET" && (path == "/" || path == "/machine-config" || path == "/version")) {
     return std::nullopt;
   }
+  if (method == "PATCH" && path == "/vm") return check_body("Vm", body, json);
   if (method != "PUT") return "method " + method + " not allowed on " + path;
+  if (path == "/snapshot/create") return check_body("SnapshotCreateParams", body, json);
+  if (path == "/snapshot/load") {
+    if (auto bad = check_body("SnapshotLoadParams", body, json)) return bad;
+    // "Exactly one of the two `mem_*` fields must be present."
+    if (json.contains("mem_file_path") == json.contains("mem_backend")) {
+      return "SnapshotLoadParams: exactly one of `mem_file_path` and `mem_backend` must be given";
+    }
+    return std::nullopt;
+  }
   if (path == "/machine-config") return check_body("MachineConfiguration", body, json);
   if (path == "/boot-source") return check_body("BootSource", body, json);
   if (path == "/vsock") return check_body("Vsock", body, json);

@@ -127,12 +127,12 @@ class Runtime {
         Error{Errc::kUnsupported, std::string(name()) + " cannot restore snapshots"});
   }
   // Starts a VM paused by Vm::pause() again from config.state_dir, with the
-  // same overlay. config must equal the recorded one (read_pause_record gives
-  // it; kInvalidConfig names a field that differs). The agent gets a Restored
-  // frame that keeps its identity (hostname and machine id unchanged) and sets
-  // its clock forward and adds entropy; its Hello ends the resume. Once QEMU
-  // runs the loaded state the pause files are removed (the disk moves on from
-  // them); a resume that fails before that leaves them for another try.
+  // same root disk (QEMU: its overlay; Firecracker: its own copy). config must equal the recorded
+  // one (read_pause_record gives it; kInvalidConfig names a field that differs). The agent gets a
+  // Restored frame that keeps its identity (hostname and machine id unchanged) and sets its clock
+  // forward and adds entropy; its Hello ends the resume. Once the VMM runs the loaded state the
+  // pause files are removed (the disk moves on from them); a resume that fails before that leaves
+  // them for another try.
   [[nodiscard]] virtual Result<std::unique_ptr<Vm>> resume(const VmConfig& config) {
     (void)config;
     return std::unexpected(

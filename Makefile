@@ -62,12 +62,13 @@ stop:
 # Every benchmark binary (aether-bench-*) in the build tree, one after another,
 # into one report: bench/report.md and bench/report.json, each figure beside
 # its baseline from the same run (tools/bench-report/README.md). The microVM
-# ones boot the guest image the vmm_guest_image test builds. QUICK=1: small
-# sizes (minutes); BENCH_ONLY=aether-bench-bus,...: just those.
+# ones boot the guest image the vmm_guest_image test builds, aether-bench-templates
+# the python template vmm_test_template makes. QUICK=1: small sizes (minutes);
+# BENCH_ONLY=aether-bench-bus,...: just those.
 QUICK ?=
 BENCH_ONLY ?=
 bench: build
-	cd $(BUILD) && ctest -R '^vmm_guest_image$$' --output-on-failure > /dev/null
+	cd $(BUILD) && ctest -R '^(vmm_guest_image|vmm_test_template)$$' --output-on-failure > /dev/null
 	$(BUILD)/tools/bench-report/aether-benchmarks --build-dir $(BUILD) --out-dir bench \
 	  $(if $(QUICK),--quick) $(if $(BENCH_ONLY),--only $(BENCH_ONLY))
 

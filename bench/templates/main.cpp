@@ -150,5 +150,18 @@ int main(int argc, char** argv) {
       shared, shared / copies, mib(base), mib(snap_disk), vms, mib(layers));
   for (auto& vm : alive) vm->kill();
   fs::remove_all(root);
+  // For make bench (tools/bench-report): each figure beside its baseline of this run.
+  std::printf(
+      "BENCH figure=templates.ready_from_snapshot value=%.1f unit=ms baseline=%.1f "
+      "baseline_of=cold_boot better=lower\n",
+      s, c);
+  std::printf(
+      "BENCH figure=templates.ready_warm value=%.3f unit=ms baseline=%.1f "
+      "baseline_of=cold_boot better=lower\n",
+      w, c);
+  std::printf(
+      "BENCH figure=templates.disk_%d_vms value=%.1f unit=MiB baseline=%.1f "
+      "baseline_of=sparse_copies better=lower\n",
+      vms, shared, copies);
   return 0;
 }

@@ -63,6 +63,9 @@ int main(int argc, char** argv) {
   app.add_option("--out-dir", out_dir, "report.md, report.json and logs/ go here")
       ->capture_default_str();
   app.add_option("--guest-dir", guest_dir, "guest image dir (default <build-dir>/guest)");
+  std::string template_dir;
+  app.add_option("--template-dir", template_dir,
+                 "template for aether-bench-templates (default <build-dir>/templates/python)");
   app.add_flag("--quick", quick, "small sizes (see README): minutes instead of a long run");
   app.add_option("--only", only, "benchmark names to run (e.g. aether-bench-bus)")->delimiter(',');
   bool check_config = false;
@@ -71,6 +74,8 @@ int main(int argc, char** argv) {
 
   const fs::path build = fs::absolute(build_dir);
   const fs::path guest = guest_dir.empty() ? build / "guest" : fs::absolute(guest_dir);
+  const br::BenchPaths paths{
+      guest, template_dir.empty() ? build / "templates" / "python" : fs::absolute(template_dir)};
   auto binaries = br::find_benchmarks(build);
   if (!only.empty()) {
     std::erase_if(binaries, [&](const fs::path& p) {
@@ -85,7 +90,7 @@ int main(int argc, char** argv) {
   if (check_config) {
     for (const auto& b : binaries) {
       std::cout << b.filename().string();
-      for (const auto& a : br::benchmark_args(b.filename().string(), quick, guest)) {
+      for (const auto& a : br::benchmark_args(b.filename().string(), quick, paths)) {
         std::cout << " " << br::shell_quote(a);
       }
       std::cout << "\n";
@@ -111,7 +116,7 @@ int main(int argc, char** argv) {
     const std::string name = binary.filename().string();
     std::cerr << "aether-benchmarks: running " << name << "\n";
     auto run =
-        br::run_benchmark(binary, br::benchmark_args(name, quick, guest), guest, out / "logs");
+        br::run_benchmark(binary, br::benchmark_args(name, quick, paths), guest, out / "logs");
     std::cerr << "aether-benchmarks: " << name << " exit " << run.exit_code << ", "
               << run.figures.size() << " figures, " << static_cast<int>(run.seconds) << " s\n";
     failed = failed || !run.problems.empty();

@@ -350,5 +350,22 @@ int main(int argc, char** argv) {
   print("POST /v1/vms (quota+row in PG, JetStream)", post, noop);
   std::printf("%-44s %9.0f pub/s  (POST / raw publish: %.2f)\n",
               "raw JetStream publish of CreateVm", raw, raw > 0 ? post.rps / raw : 0);
+  // For make bench (tools/bench-report): each figure beside its baseline of this run.
+  std::printf(
+      "BENCH figure=api.hot_read_rate value=%.0f unit=req/s baseline=%.0f "
+      "baseline_of=get_noop better=higher\n",
+      get.rps, noop.rps);
+  std::printf(
+      "BENCH figure=api.hot_read_p99 value=%.3f unit=ms baseline=%.3f "
+      "baseline_of=get_noop better=lower\n",
+      get.p99_ms, noop.p99_ms);
+  std::printf(
+      "BENCH figure=api.hot_read_pg_redis_rate value=%.0f unit=req/s baseline=%.0f "
+      "baseline_of=get_noop better=higher\n",
+      get_before.rps, noop.rps);
+  std::printf(
+      "BENCH figure=api.create_rate value=%.0f unit=req/s baseline=%.0f "
+      "baseline_of=raw_jetstream_publish better=higher\n",
+      post.rps, raw);
   return get.non_2xx == 0 && post.non_2xx == 0 ? 0 : die("some answers were not 2xx");
 }

@@ -38,8 +38,7 @@ std::vector<std::filesystem::path> find_benchmarks(const std::filesystem::path& 
 }
 
 std::vector<std::string> benchmark_args(const std::string& name, bool quick,
-                                        const std::filesystem::path& guest_dir) {
-  const std::string guest = guest_dir.string();
+                                        const BenchPaths& paths) {
   // Full sizes are each benchmark's own defaults; these are the small ones.
   static const std::map<std::string, std::vector<std::string>> kQuick = {
       {"aether-bench-bus", {"--requests", "1000", "--publishes", "20000", "--rounds", "2"}},
@@ -49,11 +48,13 @@ std::vector<std::string> benchmark_args(const std::string& name, bool quick,
       {"aether-bench-autoscaler", {"60", "5"}},
       {"aether-bench-api-projection", {"2000", "200"}},
       {"aether-bench-migrate", {"2"}},
+      {"aether-bench-templates", {"{template}", "3", "1"}},
   };
-  // Those that take the guest dir as their first argument (the others read
-  // AETHER_GUEST_DIR or need none).
+  // Those that take the guest or template dir as their first argument (the
+  // others read AETHER_GUEST_DIR or need none).
   static const std::map<std::string, std::vector<std::string>> kFull = {
       {"aether-bench-node-provisioner", {"{guest}"}},
+      {"aether-bench-templates", {"{template}"}},
   };
   std::vector<std::string> args;
   if (quick) {
@@ -63,7 +64,8 @@ std::vector<std::string> benchmark_args(const std::string& name, bool quick,
     if (auto it = kFull.find(name); it != kFull.end()) args = it->second;
   }
   for (auto& a : args) {
-    if (a == "{guest}") a = guest;
+    if (a == "{guest}") a = paths.guest_dir.string();
+    if (a == "{template}") a = paths.template_dir.string();
   }
   return args;
 }

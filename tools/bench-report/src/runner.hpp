@@ -16,10 +16,17 @@ namespace aether::bench_report {
 [[nodiscard]] std::vector<std::filesystem::path> find_benchmarks(
     const std::filesystem::path& build_dir);
 
+// What the microVM benchmarks boot: the guest image (vmm_guest_image builds
+// it) and a container-image template (vmm_test_template: templates/python).
+struct BenchPaths {
+  std::filesystem::path guest_dir;
+  std::filesystem::path template_dir;
+};
+
 // The arguments a benchmark gets: sizes from the --quick table when quick
-// (see the README), and the guest dir for those that boot microVMs.
+// (see the README), and the guest or template dir for those that boot microVMs.
 [[nodiscard]] std::vector<std::string> benchmark_args(const std::string& name, bool quick,
-                                                      const std::filesystem::path& guest_dir);
+                                                      const BenchPaths& paths);
 
 // POSIX shell single-quoting.
 [[nodiscard]] std::string shell_quote(const std::string& text);

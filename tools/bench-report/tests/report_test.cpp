@@ -94,10 +94,14 @@ TEST_CASE("benchmarks are found by name and run one by one with their output log
 }
 
 TEST_CASE("quick sizes apply to the benchmarks that take sizes, and the guest dir is passed") {
-  CHECK(benchmark_args("aether-bench-vmm", true, "/g") == std::vector<std::string>{"/g", "1"});
-  CHECK(benchmark_args("aether-bench-vmm", false, "/g").empty());  // its defaults
-  CHECK(benchmark_args("aether-bench-node-provisioner", true, "/g") ==
+  const BenchPaths paths{"/g", "/t"};
+  CHECK(benchmark_args("aether-bench-vmm", true, paths) == std::vector<std::string>{"/g", "1"});
+  CHECK(benchmark_args("aether-bench-vmm", false, paths).empty());  // its defaults
+  CHECK(benchmark_args("aether-bench-node-provisioner", true, paths) ==
         std::vector<std::string>{"/g"});
-  CHECK(benchmark_args("aether-bench-unknown", true, "/g").empty());
+  CHECK(benchmark_args("aether-bench-templates", false, paths) == std::vector<std::string>{"/t"});
+  CHECK(benchmark_args("aether-bench-templates", true, paths) ==
+        std::vector<std::string>{"/t", "3", "1"});
+  CHECK(benchmark_args("aether-bench-unknown", true, paths).empty());
   CHECK(shell_quote("it's") == "'it'\\''s'");
 }

@@ -1,4 +1,5 @@
 // ChildProcess and helpers with ordinary programs (sh, sleep): no servers.
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <thread>
 
 #include "aether/process/process.hpp"
+#include "aether/process/unique_fd.hpp"
 
 using namespace aether::process;
 
@@ -217,4 +219,33 @@ TEST_CASE("A spawned process dies with its parent when the parent crashes", "[pr
   REQUIRE(server > 0);
   for (int i = 0; i < 200 && pid_alive(server); ++i) usleep(10'000);
   CHECK_FALSE(pid_alive(server));
+}
+
+TEST_CASE("UniqueFd closes once: on scope exit, after a move, never after release") {
+  auto is_open = [](int fd) { return ::fcntl(fd, F_GETFD) != -1; };
+  int raw = -1;
+  {
+    UniqueFd a(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    REQUIRE(a.ok());
+    raw = a.get();
+    UniqueFd b(std::move(a));
+    CHECK_FALSE(a.ok());  // NOLINT(bugprone-use-after-move): moved-from is empty
+    CHECK(b.get() == raw);
+    CHECK(is_open(raw));
+  }
+  CHECK_FALSE(is_open(raw));
+
+  UniqueFd c(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  const int kept = c.release();
+  CHECK_FALSE(c.ok());
+  c.reset();
+  CHECK(is_open(kept));
+  ::close(kept);
+
+  UniqueFd d(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  const int first = d.get();
+  d.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  CHECK(d.ok());
+  CHECK(d.get() != first);  // opened before the old one was closed
+  CHECK_FALSE(is_open(first));
 }

@@ -11,22 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "aether/process/unique_fd.hpp"
+
 namespace aether::vmm {
 namespace {
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using Fd = process::UniqueFd;
 
 // Copies [offset, offset + length) with copy_file_range (in-kernel), falling
 // back to read/write where the file systems do not support it.

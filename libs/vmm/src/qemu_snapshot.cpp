@@ -12,26 +12,14 @@
 #include <thread>
 #include <vector>
 
+#include "aether/process/unique_fd.hpp"
+
 namespace aether::vmm {
 namespace {
 
 using guest_proto::Clock;
 
-// One file descriptor, closed on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-  [[nodiscard]] bool ok() const { return fd_ >= 0; }
-
- private:
-  int fd_;
-};
+using Fd = process::UniqueFd;
 
 Error io_error(const std::string& what) {
   return Error{Errc::kIo, what + ": " + std::strerror(errno)};

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "aether/digest/sha256.hpp"
+#include "aether/process/unique_fd.hpp"
 
 namespace aether::provisioner {
 namespace fs = std::filesystem;
@@ -52,20 +53,7 @@ std::string io_reason(int err, const fs::path& where) {
   }
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  [[nodiscard]] int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+using Fd = process::UniqueFd;
 
 void fsync_dir(const fs::path& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

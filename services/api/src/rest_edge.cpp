@@ -1,5 +1,7 @@
 #include "rest_edge.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace aether::api {
 
 namespace {
@@ -71,6 +73,13 @@ std::expected<std::unique_ptr<RestEdge>, std::string> RestEdge::create(
                                             .max_file_bytes = http.max_file_bytes(),
                                             .vm_cache = vm_cache,
                                             .vm_classes = data.vm_classes()});
+  edge->worker_classes_ = std::make_unique<WorkerClassView>();
+  if (auto problem = edge->worker_classes_->start(bus)) {
+    // Not fatal: the bucket appears once a worker or the autoscaler provisions it.
+    spdlog::warn("api: no check of the workers' create classes: {}", *problem);
+  } else {
+    edge->deps_->worker_classes = edge->worker_classes_.get();
+  }
   if (vm_cache != nullptr && vm_cache->enabled()) {
     auto invalidator = VmCacheInvalidator::start(bus, *vm_cache);
     if (!invalidator) return std::unexpected("VM read cache: " + invalidator.error());

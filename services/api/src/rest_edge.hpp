@@ -48,6 +48,7 @@ class RestEdge {
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<RouteDeps> deps_;
   std::unique_ptr<VmCacheInvalidator> invalidator_;  // null: no cache
+  std::unique_ptr<WorkerClassView> worker_classes_;
   std::unique_ptr<ApiRoutes> routes_;
   std::unique_ptr<rest::Server> server_;
 };

@@ -17,6 +17,7 @@
 #include "tenant_store.hpp"
 #include "vm_read_cache.hpp"
 #include "vm_store.hpp"
+#include "worker_class_view.hpp"
 
 namespace aether::api {
 
@@ -58,6 +59,8 @@ struct RouteDeps {
   VmReadCache* vm_cache = nullptr;  // GET /v1/vms/{id} from memory; null: always PostgreSQL
   // Where POST /v1/vms publishes: aether.cmd.vm.create.<class> (AETHER_VM_CLASSES).
   bus::VmClassTable vm_classes = bus::default_vm_classes();
+  // Refuses a create no live worker serves (a class-table mismatch); null: no check.
+  const WorkerClassView* worker_classes = nullptr;
 };
 
 }  // namespace aether::api

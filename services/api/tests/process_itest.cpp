@@ -5,8 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "aether/bus/kv.hpp"
 #include "aether/bus/pull.hpp"
 #include "aether/v1/vm.pb.h"
+#include "aether/v1/worker.pb.h"
 #include "api_process.hpp"
 
 using namespace aether;
@@ -105,4 +107,49 @@ TEST_CASE("AETHER_VM_CLASSES: the api publishes a create on the workers' custom 
     REQUIRE(command);
     CHECK(command->vm_id() == created.json()["id"]);
   }
+}
+
+TEST_CASE("a create no live worker serves is refused with 503 naming both tables, nothing queued") {
+  bus::ProvisionConfig provision;
+  provision.vm_classes = {{"tiny", 1, 256}, {"big", 4, 8192}};
+  ApiProcess api({"AETHER_VM_CLASSES=tiny=1x256MiB,big=4x8GiB"}, provision);
+  const auto key = api.tenant_key("acme");
+  auto client = api.client();
+  auto bucket = bus::KvBucket::open(*api.bus, std::string(bus::kWorkersBucket));
+  REQUIRE(bucket);
+  auto announce = [&](const std::string& id, const bus::VmClassTable& table) {
+    v1::WorkerStatus s;
+    s.set_worker_id(id);
+    s.set_accepting(true);
+    for (const auto& c : table) {
+      auto* room = s.add_classes();
+      room->set_name(c.name);
+      room->set_fits(1);
+    }
+    REQUIRE(bucket->put(id, s.SerializeAsString()));
+  };
+  const std::string body = R"({"vcpus":1,"memoryMib":256})";
+
+  // Only a worker with the default table is live: a tiny create would never be fetched.
+  announce("w-default", bus::default_vm_classes());
+  auto refused = poll_status([&] { return client.call("POST", "/v1/vms", key, body); }, 503);
+  REQUIRE(refused == 503);
+  auto r = client.call("POST", "/v1/vms", key, body);
+  INFO(r.body);
+  CHECK(r.header("content-type") == "application/problem+json");
+  CHECK_FALSE(r.header("retry-after").empty());
+  const std::string detail = r.json()["detail"];
+  CHECK_THAT(detail, Catch::Contains("create class 'tiny'") &&
+                         Catch::Contains("large, medium, small") &&
+                         Catch::Contains("AETHER_VM_CLASSES"));
+  CHECK(client.call("GET", "/v1/vms", key).json()["vms"].empty());  // nothing written
+  auto consumer =
+      bus::PullConsumer::bind(*api.bus, "AETHER_CMDS", bus::vm_create_class_consumer("tiny"));
+  REQUIRE(consumer);
+  auto none = consumer->fetch(1, std::chrono::milliseconds(500));
+  CHECK((!none || none->empty()));  // nothing queued
+
+  // A worker with the api's table joins: the same create is taken.
+  announce("w-tiny", {{"tiny", 1, 256}, {"big", 4, 8192}});
+  CHECK(poll_status([&] { return client.call("POST", "/v1/vms", key, body); }, 202) == 202);
 }

@@ -30,6 +30,7 @@ Autoscaler::Autoscaler(AutoscalerConfig config, bus::Connection connection,
       connection_(std::move(connection)),
       actuator_(std::move(actuator)),
       metrics_(registry),
+      fleet_(config_.consumers),
       sizes_(config_.default_vm) {
   config_.lease.holder = config_.id;
 }

@@ -45,6 +45,21 @@ FleetChange FleetView::apply(const std::string& key, const std::string& value, b
         key, value.size());
     return FleetChange::kUndecodable;
   }
+  if (!watched_.empty()) {
+    for (const auto& c : status.classes()) {
+      if (c.consumer().empty() ||
+          std::find(watched_.begin(), watched_.end(), c.consumer()) != watched_.end()) {
+        continue;
+      }
+      if (unwatched_.insert(key + "/" + c.consumer()).second) {
+        spdlog::warn(
+            "autoscaler: worker {} pulls from create consumer {}, which this autoscaler does not "
+            "watch (its AETHER_VM_CLASSES or AETHER_AUTOSCALER_CONSUMERS differ from the "
+            "worker's): creates queued there are not counted as demand",
+            key, c.consumer());
+      }
+    }
+  }
   WorkerView w = view_of(status);
   w.id = key;  // the key is the worker's subject token
   workers_[key] = std::move(w);
@@ -57,6 +72,11 @@ std::vector<WorkerView> FleetView::snapshot() const {
   out.reserve(workers_.size());
   for (const auto& [id, w] : workers_) out.push_back(w);
   return out;
+}
+
+std::vector<std::string> FleetView::unwatched() const {
+  std::lock_guard lock(mutex_);
+  return {unwatched_.begin(), unwatched_.end()};
 }
 
 std::uint64_t FleetView::undecodable() const {

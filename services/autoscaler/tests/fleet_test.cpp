@@ -37,6 +37,24 @@ TEST_CASE("fleet: heartbeats update workers, deletes remove them, garbage is cou
   CHECK(fleet.apply("w-1", "", true) == FleetChange::kNone);
 }
 
+TEST_CASE("fleet: a worker pulling from a create consumer not watched is noted once") {
+  FleetView fleet({"vm-create", "vm-create-small", "vm-create-large"});
+  v1::WorkerStatus s;
+  s.set_worker_id("w-1");
+  for (const char* consumer : {"vm-create-small", "vm-create-tiny"}) {
+    auto* c = s.add_classes();
+    c->set_consumer(consumer);
+  }
+  CHECK(fleet.apply("w-1", s.SerializeAsString(), false) == FleetChange::kUpdated);
+  CHECK(fleet.apply("w-1", s.SerializeAsString(), false) == FleetChange::kUpdated);
+  CHECK(fleet.unwatched() == std::vector<std::string>{"w-1/vm-create-tiny"});
+  CHECK(fleet.snapshot().size() == 1);  // still counted as a worker
+
+  FleetView unchecked;  // no consumers given: no check
+  CHECK(unchecked.apply("w-1", s.SerializeAsString(), false) == FleetChange::kUpdated);
+  CHECK(unchecked.unwatched().empty());
+}
+
 TEST_CASE("create sizes: the default before any create, then the mean of recent ones") {
   CreateSizes sizes({1, 256, 1}, 2);
   auto before = sizes.queued(3);

@@ -120,6 +120,9 @@ int main(int argc, char** argv) {
     std::cerr << "aether-benchmarks: " << name << " exit " << run.exit_code << ", "
               << run.figures.size() << " figures, " << static_cast<int>(run.seconds) << " s\n";
     failed = failed || !run.problems.empty();
+    // The report sits in `out`: its log links are relative to it, so a
+    // committed report points into the reader's own bench/logs/.
+    run.log = fs::relative(run.log, out, ec).string();
     runs.push_back(std::move(run));
   }
   const std::string md = br::render_markdown(runs, meta);

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <thread>
 
@@ -18,6 +19,12 @@ namespace aether::api {
 using nlohmann::json;
 using rest::Problem;
 using rest::Response;
+
+namespace {
+// How long a pause or resume answer waits for the projection to show the
+// state the worker replied (normally a few ms; see command()).
+constexpr std::chrono::milliseconds kProjectionCatchUp{5000};
+}  // namespace
 
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   std::uint64_t n = 0;
@@ -215,10 +222,28 @@ Response VmRoutes::command(const rest::Request& req, const Principal& who, std::
     return bus_problem(r.error(), "no worker holds VM " + vm->id + " (state " + vm->state + ")")
         .response();
   }
+  const std::string replied =
+      v1::VmState_Name(reply.state()).substr(std::string_view("VM_STATE_").size());
   auto now = deps_.vms.get(who.tenant_id, vm->id);
+  // The row is the projection of the worker's events and may be a moment
+  // behind its reply. A pause or resume answers with the settled state
+  // (PAUSED, READY): wait, bounded, until the row has caught up, so that an
+  // exec right after a resume finds the VM READY rather than RESUMING.
+  std::vector<std::string_view> behind;
+  if (op == "pause") behind = {"READY", "PAUSING"};
+  if (op == "resume") behind = {"PAUSED", "RESUMING"};
+  const auto deadline = std::chrono::steady_clock::now() + kProjectionCatchUp;
+  auto pause = std::chrono::milliseconds(10);
+  while (now && *now && (*now)->state != replied &&
+         std::find(behind.begin(), behind.end(), (*now)->state) != behind.end() &&
+         std::chrono::steady_clock::now() < deadline && !req.server_stopping()) {
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(200));
+    now = deps_.vms.get(who.tenant_id, vm->id);
+  }
   VmRecord shown = now && *now ? std::move(**now) : std::move(*vm);
   json body = vm_to_json(shown);
-  body["state"] = v1::VmState_Name(reply.state()).substr(std::string_view("VM_STATE_").size());
+  body["state"] = replied;
   return Response::json(202, body);
 }
 

@@ -89,15 +89,19 @@ Response VmRoutes::create(rest::Request& req, const Principal& who) {
   auto spec = parse_vm_spec(*body);
   if (!spec) return spec.error().response();
 
-  const std::string subject =
-      bus::vm_create_subject(spec->vcpus(), spec->memory_mib(), deps_.vm_classes);
-  if (deps_.worker_classes != nullptr && !deps_.vm_classes.empty()) {
+  // The create goes to its size class's subject (the workers' class table,
+  // AETHER_VM_CLASSES), so only a worker with room for a VM of that size fetches it.
+  std::string subject(bus::kVmCreateSubject);
+  if (!deps_.vm_classes.empty()) {
     const auto& klass =
         deps_.vm_classes[bus::vm_class_index(deps_.vm_classes, spec->vcpus(), spec->memory_mib())];
-    if (auto why = deps_.worker_classes->unserved(klass.name)) {
-      // Nothing is written or queued: the create would wait in AETHER_CMDS for good.
-      return Problem::unavailable(*why, 30).response();
+    if (deps_.worker_classes != nullptr) {
+      if (auto why = deps_.worker_classes->unserved(klass.name)) {
+        // Nothing is written or queued: the create would wait in AETHER_CMDS for good.
+        return Problem::unavailable(*why, 30).response();
+      }
     }
+    subject = bus::vm_create_class_subject(klass.name);
   }
 
   NewVm row{.id = new_uuid_v7(),
@@ -117,8 +121,6 @@ Response VmRoutes::create(rest::Request& req, const Principal& who) {
   *command.mutable_requested_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
   bus::JsPublishOptions options{
       .tenant = who.tenant_id, .msg_id = req.request_id, .timeout = deps_.bus_timeout};
-  // The create goes to its size class's subject (the workers' class table,
-  // AETHER_VM_CLASSES), so only a worker with room for a VM of that size fetches it.
   auto ack = deps_.bus.js_publish(subject, command, options);
   if (!ack) {
     spdlog::warn("api: CreateVm for {} not stored by JetStream: {}", row.id, ack.error().message);

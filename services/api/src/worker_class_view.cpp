@@ -1,7 +1,5 @@
 #include "worker_class_view.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "aether/bus/jetstream.hpp"
 #include "aether/v1/worker.pb.h"
 

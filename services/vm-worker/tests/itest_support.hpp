@@ -100,6 +100,25 @@ class EventRecorder {
     REQUIRE(found.has_value());
     return *found;
   }
+  // Waits until `vm_id` has an event in `state` whose reason contains `part`.
+  // A reply can reach the test before the event the worker published ahead
+  // of it: the recorder's subscription is delivered on its own thread.
+  v1::VmEvent wait_reason(const std::string& vm_id, v1::VmState state, const std::string& part,
+                          std::chrono::milliseconds timeout) {
+    std::optional<v1::VmEvent> found;
+    wait_for(
+        [&] {
+          for (const auto& e : of(vm_id)) {
+            if (e.state() == state && e.reason().find(part) != std::string::npos) found = e;
+          }
+          return found.has_value();
+        },
+        timeout);
+    INFO("VM " << vm_id << " never reached " << state_token(state) << " with '" << part
+               << "'; events: " << dump(vm_id));
+    REQUIRE(found.has_value());
+    return *found;
+  }
   std::string dump(const std::string& vm_id) const {
     std::string s;
     for (const auto& e : of(vm_id)) {

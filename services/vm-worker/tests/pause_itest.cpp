@@ -81,8 +81,10 @@ TEST_CASE(
   INFO((paused ? "" : paused.error().message));
   REQUIRE(paused);
   CHECK(paused->state() == v1::VM_STATE_PAUSED);
+  // Events arrive in order on one subscription, so once PAUSED is here the
+  // PAUSING before it is too.
+  events.wait_reason("vm-p", v1::VM_STATE_PAUSED, "paused in", 10s);
   CHECK(events.count("vm-p", v1::VM_STATE_PAUSING) == 1);
-  CHECK_THAT(events.wait("vm-p", v1::VM_STATE_PAUSED, 10s).reason(), Catch::Contains("paused in"));
   CHECK(vmm::is_paused(state.path / "vms" / "vm-p"));
   const auto freed = status_of(bus.connection, "w-pause");
   CHECK(freed.used().vcpus() == 0);
@@ -102,7 +104,7 @@ TEST_CASE(
   INFO((resumed ? "" : resumed.error().message));
   REQUIRE(resumed);
   CHECK(resumed->state() == v1::VM_STATE_READY);
-  CHECK_THAT(events.last("vm-p", v1::VM_STATE_READY)->reason(), Catch::Contains("resumed in"));
+  events.wait_reason("vm-p", v1::VM_STATE_READY, "resumed in", 10s);
   CHECK(status_of(bus.connection, "w-pause").used().vcpus() == 1);
   CHECK(sh(bus.connection, "vm-p", "cat /tmp/kept.txt") == "kept\n");
   CHECK(sh(bus.connection, "vm-p", "kill -0 " + pid + " && cat /proc/" + pid + "/comm") ==

@@ -20,6 +20,7 @@
 #include "aether/devstack/nats_server.hpp"
 #include "aether/devstack/otlp_sink.hpp"
 #include "aether/trace/exporter.hpp"
+#include "aether/v1/exec.pb.h"
 #include "aether/v1/vm.pb.h"
 #include "vm_state.hpp"
 #include "worker_config.hpp"
@@ -92,17 +93,10 @@ class EventRecorder {
     }
     return out;
   }
-  // Waits until `vm_id` has an event in `state`; returns it.
-  v1::VmEvent wait(const std::string& vm_id, v1::VmState state, std::chrono::milliseconds timeout) {
-    std::optional<v1::VmEvent> found;
-    wait_for([&] { return (found = last(vm_id, state)).has_value(); }, timeout);
-    INFO("VM " << vm_id << " never reached " << state_token(state) << "; events: " << dump(vm_id));
-    REQUIRE(found.has_value());
-    return *found;
-  }
-  // Waits until `vm_id` has an event in `state` whose reason contains `part`.
-  // A reply can reach the test before the event the worker published ahead
-  // of it: the recorder's subscription is delivered on its own thread.
+  // Waits until `vm_id` has an event in `state` (and, when `part` is not
+  // empty, a reason containing it); returns the newest such event. A reply can
+  // reach the test before the event the worker published ahead of it: the
+  // recorder's subscription is delivered on its own thread.
   v1::VmEvent wait_reason(const std::string& vm_id, v1::VmState state, const std::string& part,
                           std::chrono::milliseconds timeout) {
     std::optional<v1::VmEvent> found;
@@ -114,10 +108,14 @@ class EventRecorder {
           return found.has_value();
         },
         timeout);
-    INFO("VM " << vm_id << " never reached " << state_token(state) << " with '" << part
-               << "'; events: " << dump(vm_id));
+    INFO("VM " << vm_id << " never reached " << state_token(state)
+               << (part.empty() ? std::string() : " with '" + part + "'")
+               << "; events: " << dump(vm_id));
     REQUIRE(found.has_value());
     return *found;
+  }
+  v1::VmEvent wait(const std::string& vm_id, v1::VmState state, std::chrono::milliseconds timeout) {
+    return wait_reason(vm_id, state, "", timeout);
   }
   std::string dump(const std::string& vm_id) const {
     std::string s;
@@ -223,5 +221,19 @@ class ExportToSink {
   ExportToSink(const ExportToSink&) = delete;
   ExportToSink& operator=(const ExportToSink&) = delete;
 };
+
+// Runs `sh -c script` in the VM over the bus; checks it exited 0 and returns
+// its stdout.
+inline std::string sh(bus::Connection& c, const std::string& vm, const std::string& script) {
+  v1::ExecRequest exec;
+  exec.add_argv("sh");
+  exec.add_argv("-c");
+  exec.add_argv(script);
+  auto reply = c.request<v1::ExecReply>("aether.vm." + vm + ".exec", exec, {.timeout = 120s});
+  INFO((reply ? "stderr: " + reply->stderr() : reply.error().message));
+  REQUIRE(reply);
+  CHECK(reply->exit_code() == 0);
+  return reply->stdout();
+}
 
 }  // namespace aether::worker::testing

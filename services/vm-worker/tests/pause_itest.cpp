@@ -19,18 +19,6 @@ using namespace aether::worker::testing;
 
 namespace {
 
-std::string sh(bus::Connection& c, const std::string& vm, const std::string& script) {
-  v1::ExecRequest exec;
-  exec.add_argv("sh");
-  exec.add_argv("-c");
-  exec.add_argv(script);
-  auto reply = c.request<v1::ExecReply>("aether.vm." + vm + ".exec", exec, {.timeout = 120s});
-  REQUIRE(reply);
-  INFO("stderr: " << reply->stderr());
-  CHECK(reply->exit_code() == 0);
-  return reply->stdout();
-}
-
 v1::WorkerStatus status_of(bus::Connection& c, const std::string& worker) {
   auto status = c.request<v1::WorkerStatus>("aether.worker." + worker + ".status",
                                             v1::DrainWorker{}, {.timeout = 30s});
